@@ -1,0 +1,1 @@
+"""The platform web service: map tiles and point timeseries over gridded data."""

@@ -1,0 +1,1 @@
+"""Pipeline-as-code for the scientific data platform."""
