@@ -1,0 +1,167 @@
+"""The pipeline's decisions, free of Dagger: which stages an event runs, per-stage verdicts, the
+overall verdict, when to roll back and when to commit regenerated docs back."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Final
+
+
+class PipelineError(ValueError):
+    """The pipeline was asked for something it cannot do (an unknown event, a bad option)."""
+
+
+class Flow(StrEnum):
+    """What a run does: checks only (pull requests, side branches) or checks then a release."""
+
+    CHECKS = "checks"
+    RELEASE = "release"
+
+
+class Verdict(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+CHECK_STAGES: Final = ("test", "lint", "scan", "docs-check")
+# publish and docs run side by side; the rest strictly in this order.
+RELEASE_STAGES: Final = ("publish", "docs", "deploy", "smoke", "rollback", "notify")
+KNOWN_EVENTS: Final = ("pull_request", "push", "workflow_dispatch")
+
+
+def flow_for_event(event: str, ref: str, release_branch: str = "main") -> Flow:
+    """Pull requests only check; a push (or manual run) on the release branch also releases."""
+    if event not in KNOWN_EVENTS:
+        raise PipelineError(
+            f"event {event!r} is not one the pipeline handles; pass --event with one of "
+            f"{', '.join(KNOWN_EVENTS)} (GitHub: ${{{{ github.event_name }}}})"
+        )
+    if event == "pull_request":
+        return Flow.CHECKS
+    if not ref.startswith("refs/"):
+        raise PipelineError(
+            f"ref {ref!r} is not a full git ref; pass --ref like refs/heads/{release_branch} "
+            "(GitHub: ${{ github.ref }})"
+        )
+    return Flow.RELEASE if ref == f"refs/heads/{release_branch}" else Flow.CHECKS
+
+
+@dataclass(frozen=True)
+class StageResult:
+    """One stage's outcome, with a one-line summary and any structured details it produced."""
+
+    stage: str
+    verdict: Verdict
+    summary: str
+    seconds: float = 0.0
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "verdict": str(self.verdict),
+            "summary": self.summary,
+            "seconds": round(self.seconds, 2),
+            "details": dict(self.details),
+        }
+
+
+def skipped(stage: str, reason: str) -> StageResult:
+    return StageResult(stage, Verdict.SKIPPED, reason)
+
+
+StageOutcome = tuple[str, Mapping[str, Any]]
+
+
+async def run_stage(
+    stage: str,
+    action: Callable[[], Awaitable[StageOutcome]],
+    explain: Callable[[BaseException], str],
+    clock: Callable[[], float] = time.monotonic,
+) -> StageResult:
+    """Run one stage and turn any failure into a FAILED verdict instead of an exception.
+
+    The pipeline runs stages in anyio task groups, which cancel every sibling on the first
+    exception; catching per stage is what lets every stage report its own verdict.
+    """
+    started = clock()
+    try:
+        summary, details = await action()
+    except Exception as error:
+        return StageResult(stage, Verdict.FAILED, explain(error), clock() - started)
+    return StageResult(stage, Verdict.PASSED, summary, clock() - started, details)
+
+
+def failed_stages(results: Iterable[StageResult]) -> list[str]:
+    return [result.stage for result in results if result.verdict is Verdict.FAILED]
+
+
+def release_blocker(checks: Sequence[StageResult]) -> str | None:
+    """Why the release must not start, or None when every check passed."""
+    failed = failed_stages(checks)
+    return f"not released: {', '.join(failed)} failed" if failed else None
+
+
+def needs_rollback(deploy: StageResult, smoke: StageResult) -> bool:
+    """Roll back when the new release went live but failed its smoke suite.
+
+    A failed deploy is rolled back by the deploy engine itself, to the task definitions it
+    recorded before starting, so it needs no second rollback here.
+    """
+    return deploy.verdict is Verdict.PASSED and smoke.verdict is Verdict.FAILED
+
+
+def overall_verdict(results: Iterable[StageResult]) -> Verdict:
+    """The run fails when any stage failed; a run whose smoke suite failed stays failed even when
+    the rollback that followed succeeded."""
+    return Verdict.FAILED if failed_stages(results) else Verdict.PASSED
+
+
+def docs_commit_message(changed_paths: Sequence[str]) -> str:
+    """The commit-back message: names what changed and carries [skip ci] so it triggers no run."""
+    if not changed_paths:
+        raise PipelineError("no regenerated docs changed; nothing to commit (check before asking)")
+    listed = ", ".join(sorted(changed_paths)[:5])
+    more = f" and {len(changed_paths) - 5} more" if len(changed_paths) > 5 else ""
+    return f"docs: regenerate terraform docs ({listed}{more}) [skip ci]"
+
+
+def should_commit_docs(flow: Flow, changed_paths: Sequence[str], token_given: bool) -> bool:
+    """Commit regenerated docs back only on a release run, only when they changed, only with a
+    token to push with."""
+    return flow is Flow.RELEASE and bool(changed_paths) and token_given
+
+
+def parse_faults(
+    specs: Sequence[str], services: Sequence[str], kinds: Sequence[str]
+) -> dict[str, str]:
+    """Parse ``--fault`` values: ``KIND`` (applies to the first service) or ``SERVICE=KIND``."""
+    faults: dict[str, str] = {}
+    for spec in specs:
+        service, sep, kind = spec.partition("=")
+        if not sep:
+            service, kind = services[0], spec
+        if service not in services:
+            raise PipelineError(
+                f"--fault {spec!r}: unknown service {service!r}; use one of {', '.join(services)}"
+            )
+        if kind not in kinds:
+            raise PipelineError(
+                f"--fault {spec!r}: unknown fault {kind!r}; use one of {', '.join(kinds)}"
+            )
+        if service in faults:
+            raise PipelineError(f"--fault {spec!r}: {service} already has a fault; give one each")
+        faults[service] = kind
+    return faults
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Replace any secret value that leaked into a message (an exception's text, say)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text

@@ -1,0 +1,142 @@
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import anyio
+import pytest
+from shipyard.pipeline_flow import (
+    Flow,
+    PipelineError,
+    StageResult,
+    Verdict,
+    docs_commit_message,
+    flow_for_event,
+    needs_rollback,
+    overall_verdict,
+    parse_faults,
+    redact,
+    release_blocker,
+    run_stage,
+    should_commit_docs,
+)
+from shipyard.summary import RunReport, render_json, render_markdown
+
+
+@pytest.mark.parametrize(
+    ("event", "ref", "flow"),
+    [
+        ("pull_request", "refs/pull/7/merge", Flow.CHECKS),
+        ("push", "refs/heads/main", Flow.RELEASE),
+        ("workflow_dispatch", "refs/heads/main", Flow.RELEASE),
+        ("push", "refs/heads/feature/x", Flow.CHECKS),
+        ("push", "refs/tags/v1", Flow.CHECKS),
+    ],
+)
+def test_the_event_decides_the_flow(event: str, ref: str, flow: Flow) -> None:
+    assert flow_for_event(event, ref) is flow
+
+
+def test_unknown_event_and_short_ref_are_refused_with_the_fix() -> None:
+    with pytest.raises(PipelineError, match=r"'schedule'.*--event"):
+        flow_for_event("schedule", "refs/heads/main")
+    with pytest.raises(PipelineError, match="--ref like refs/heads/main"):
+        flow_for_event("push", "main")
+
+
+def _result(stage: str, verdict: Verdict) -> StageResult:
+    return StageResult(stage, verdict, f"{stage} {verdict}")
+
+
+def test_every_check_verdict_is_kept_and_any_failure_blocks_release() -> None:
+    checks = [
+        _result("test", Verdict.FAILED),
+        _result("lint", Verdict.PASSED),
+        _result("scan", Verdict.FAILED),
+        _result("docs-check", Verdict.PASSED),
+    ]
+    assert release_blocker(checks) == "not released: test, scan failed"
+    assert overall_verdict(checks) is Verdict.FAILED
+    assert release_blocker(checks[1::2]) is None
+    assert overall_verdict([*checks[1::2], _result("notify", Verdict.SKIPPED)]) is Verdict.PASSED
+
+
+def test_rollback_only_after_a_live_release_fails_smoke() -> None:
+    assert needs_rollback(_result("deploy", Verdict.PASSED), _result("smoke", Verdict.FAILED))
+    assert not needs_rollback(_result("deploy", Verdict.PASSED), _result("smoke", Verdict.PASSED))
+    assert not needs_rollback(_result("deploy", Verdict.FAILED), _result("smoke", Verdict.SKIPPED))
+
+
+async def _passes() -> tuple[str, Mapping[str, Any]]:
+    return "ok", {"n": 1}
+
+
+async def _fails() -> tuple[str, Mapping[str, Any]]:
+    raise RuntimeError("boom with token s3cr3t")
+
+
+def test_run_stage_turns_a_failure_into_a_verdict_so_siblings_keep_running() -> None:
+    results: dict[str, StageResult] = {}
+
+    async def main() -> None:
+        async def one(name: str, action: Any) -> None:
+            results[name] = await run_stage(name, action, lambda e: redact(str(e), ["s3cr3t"]))
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(one, "bad", _fails)
+            group.start_soon(one, "good", _passes)
+
+    anyio.run(main)
+    assert results["bad"].verdict is Verdict.FAILED
+    assert results["bad"].summary == "boom with token ***"
+    assert results["good"].verdict is Verdict.PASSED
+    assert results["good"].details == {"n": 1}
+
+
+def test_docs_are_committed_back_only_on_release_with_changes_and_a_token() -> None:
+    assert should_commit_docs(Flow.RELEASE, ["README.md"], token_given=True)
+    assert not should_commit_docs(Flow.CHECKS, ["README.md"], token_given=True)
+    assert not should_commit_docs(Flow.RELEASE, [], token_given=True)
+    assert not should_commit_docs(Flow.RELEASE, ["README.md"], token_given=False)
+    message = docs_commit_message(["terraform/README.md", "README.md"])
+    assert message == "docs: regenerate terraform docs (README.md, terraform/README.md) [skip ci]"
+    many = docs_commit_message([f"terraform/modules/m{i}/README.md" for i in range(7)])
+    assert many.endswith("and 2 more) [skip ci]")
+    with pytest.raises(PipelineError):
+        docs_commit_message([])
+
+
+def test_faults_parse_per_service_and_refuse_typos() -> None:
+    services, kinds = ["tiles", "timeseries"], ["crash", "unhealthy"]
+    assert parse_faults(["crash"], services, kinds) == {"tiles": "crash"}
+    assert parse_faults(["timeseries=unhealthy"], services, kinds) == {"timeseries": "unhealthy"}
+    with pytest.raises(PipelineError, match="unknown fault 'crsh'"):
+        parse_faults(["crsh"], services, kinds)
+    with pytest.raises(PipelineError, match="unknown service 'tile'"):
+        parse_faults(["tile=crash"], services, kinds)
+    with pytest.raises(PipelineError, match="already has a fault"):
+        parse_faults(["crash", "tiles=unhealthy"], services, kinds)
+
+
+def test_report_renders_the_same_data_as_json_and_markdown() -> None:
+    stages = [
+        StageResult("deploy", Verdict.PASSED, "tiles, timeseries live", 12.34),
+        StageResult(
+            "smoke",
+            Verdict.FAILED,
+            "tiles: /tiles answered 500 | not a PNG",
+            3.0,
+            {"dossier": {"tiles": {"stopped_reason": "Essential container exited"}}},
+        ),
+        StageResult("rollback", Verdict.PASSED, "rolled back to tiles:3, timeseries:3", 5.0),
+    ]
+    report = RunReport("rehearsal", "release", "rehearsal", "abc123def4567890", stages, {})
+    data = json.loads(render_json(report))
+    assert data["schema_version"] == 1
+    assert data["verdict"] == "failed"
+    assert [s["verdict"] for s in data["stages"]] == ["passed", "failed", "passed"]
+    markdown = render_markdown(report)
+    assert markdown.startswith("## ❌ shipyard rehearsal: release → `rehearsal` — failed")
+    assert "| smoke | ❌ failed | 3.0 s | tiles: /tiles answered 500 \\| not a PNG |" in markdown
+    assert "### Failure dossier (smoke)" in markdown
+    assert '"stopped_reason": "Essential container exited"' in markdown
+    assert "abc123def456`" in markdown
