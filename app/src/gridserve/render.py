@@ -1,0 +1,117 @@
+"""Pure tile rendering: separable nearest-neighbour sampling, colour palettes and PNG encoding.
+
+A tile is an 8-bit palette PNG: index 0 is transparent (no data or outside the grid), indices
+1..255 are the colour ramp. Values are mapped to indices on the (small) source block first and
+then sampled with one row-index and one column-index vector, so the per-pixel work is two
+``take`` calls on bytes.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from gridserve.grid import IndexArray
+
+TILE_SIZE = 256
+TRANSPARENT = 0
+COLOURS = 255
+# Level 1: tiles of smooth fields compress almost as well as at level 6, in a third of the time.
+ZLIB_LEVEL = 1
+
+COLORMAP_STOPS: dict[str, tuple[str, ...]] = {
+    "viridis": (
+        "440154", "482878", "3e4989", "31688e", "26828e",
+        "1f9e89", "35b779", "6ece58", "b5de2b", "fde725",
+    ),
+    "magma": (
+        "000004", "180f3d", "440f76", "721f81", "9e2f7f",
+        "cd4071", "f1605d", "fd9668", "feca8d", "fcfdbf",
+    ),
+    "rdbu_r": (
+        "053061", "2166ac", "4393c3", "92c5de", "d1e5f0", "f7f7f7",
+        "fddbc7", "f4a582", "d6604d", "b2182b", "67001f",
+    ),
+    "gray": ("000000", "ffffff"),
+}
+DEFAULT_COLORMAP = "viridis"
+
+UInt8Array = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True)
+class Palette:
+    plte: bytes  # 256 RGB triplets
+    trns: bytes  # alpha of index 0 only: the rest default to opaque
+
+
+@lru_cache(maxsize=len(COLORMAP_STOPS))
+def palette(name: str) -> Palette:
+    """Index 0 transparent, then 255 colours linearly interpolated between the stops."""
+    stops = np.array([[int(s[i : i + 2], 16) for i in (0, 2, 4)] for s in COLORMAP_STOPS[name]])
+    positions = np.linspace(0.0, 1.0, len(stops))
+    samples = np.linspace(0.0, 1.0, COLOURS)
+    ramp = np.stack([np.interp(samples, positions, stops[:, c]) for c in range(3)], axis=1)
+    rgb = np.vstack([np.zeros((1, 3)), np.rint(ramp)]).astype(np.uint8)
+    return Palette(plte=rgb.tobytes(), trns=b"\x00")
+
+
+def to_colour_indices(values: npt.NDArray[np.floating], vmin: float, vmax: float) -> UInt8Array:
+    """Values to palette indices 1..255 (clipped to the range), NaN to transparent."""
+    scale = (COLOURS - 1) / (vmax - vmin)
+    scaled = (values.astype(np.float32) - np.float32(vmin)) * np.float32(scale)
+    np.clip(scaled, 0, COLOURS - 1, out=scaled)
+    indices = np.rint(scaled) + 1
+    indices[np.isnan(values)] = TRANSPARENT
+    colour_indices: UInt8Array = indices.astype(np.uint8)
+    return colour_indices
+
+
+def sample(block: UInt8Array, rows: IndexArray, cols: IndexArray) -> UInt8Array:
+    """Nearest-neighbour tile from a block of indices; -1 in rows/cols gives transparent.
+
+    ``rows``/``cols`` index the block. A transparent row and column are appended so that -1
+    (numpy's "last") lands on them: no masks, no branches.
+    """
+    padded = np.zeros((block.shape[0] + 1, block.shape[1] + 1), dtype=np.uint8)
+    padded[:-1, :-1] = block
+    tile: UInt8Array = padded.take(rows, axis=0).take(cols, axis=1)
+    return tile
+
+
+def _chunk(kind: bytes, payload: bytes) -> bytes:
+    return (
+        struct.pack(">I", len(payload))
+        + kind
+        + payload
+        + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
+    )
+
+
+def encode_png(indices: UInt8Array, colours: Palette) -> bytes:
+    """An 8-bit palette PNG (filter type 0 on every row)."""
+    height, width = indices.shape
+    scanlines = np.zeros((height, width + 1), dtype=np.uint8)
+    scanlines[:, 1:] = indices
+    header = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            _chunk(b"IHDR", header),
+            _chunk(b"PLTE", colours.plte),
+            _chunk(b"tRNS", colours.trns),
+            _chunk(b"IDAT", zlib.compress(scanlines.tobytes(), ZLIB_LEVEL)),
+            _chunk(b"IEND", b""),
+        )
+    )
+
+
+@lru_cache(maxsize=1)
+def empty_tile() -> bytes:
+    """The documented answer for a tile outside the data: fully transparent."""
+    return encode_png(np.zeros((TILE_SIZE, TILE_SIZE), dtype=np.uint8), palette(DEFAULT_COLORMAP))

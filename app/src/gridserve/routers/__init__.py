@@ -1,0 +1,1 @@
+"""Small routers, each taking its shared objects by dependency injection."""
