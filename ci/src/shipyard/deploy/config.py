@@ -1,0 +1,122 @@
+"""Inputs of every deploy operation, validated before anything talks to AWS."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from shipyard.deploy.errors import DeployError
+
+DEFAULT_SERVICES = ("tiles", "timeseries")
+DEFAULT_REGION = "ap-southeast-2"
+ECR_HOST = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$"
+)
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Explicit AWS credentials. Only the access key id's last four characters are ever shown."""
+
+    access_key_id: str = field(repr=False)
+    secret_access_key: str = field(repr=False)
+    session_token: str | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return f"Credentials(access_key_id='…{self.access_key_id[-4:]}', secret=<hidden>)"
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(
+            s for s in (self.access_key_id, self.secret_access_key, self.session_token) if s
+        )
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    registry: str | None
+    repository: str
+    tag: str | None
+    digest: str | None
+
+    @property
+    def ecr_account(self) -> str | None:
+        match = ECR_HOST.match(self.registry or "")
+        return match.group("account") if match else None
+
+
+def parse_image(reference: str) -> ImageRef:
+    """Split `[registry/]repository[:tag][@sha256:digest]`."""
+    if not reference or any(c.isspace() for c in reference):
+        raise DeployError(
+            f"image {reference!r} is not an image reference; pass e.g. "
+            "ACCOUNT.dkr.ecr.REGION.amazonaws.com/gridserve@sha256:<digest> (what publish returns)"
+        )
+    name, _, digest = reference.partition("@")
+    if digest and not DIGEST.match(digest):
+        raise DeployError(
+            f"image {reference!r}: the digest must be sha256:<64 hex>; copy it from "
+            "publish's output"
+        )
+    registry: str | None = None
+    first, sep, rest = name.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        registry, name = first, rest
+    repository, tag = name, None
+    if ":" in name.rsplit("/", 1)[-1]:
+        repository, _, tag = name.rpartition(":")
+    if not repository:
+        raise DeployError(f"image {reference!r} has no repository name; pass REPOSITORY[:TAG]")
+    return ImageRef(registry, repository, tag or None, digest or None)
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    """Everything a plan, verify, deploy or rollback needs.
+
+    `containers` names the container(s) whose image is replaced in every service's task
+    definition; empty means "the only container", and a task definition with several
+    containers then is an error. Timeouts and the poll interval are in seconds.
+    """
+
+    cluster: str
+    image: str
+    services: tuple[str, ...] = DEFAULT_SERVICES
+    containers: tuple[str, ...] = ()
+    region: str = DEFAULT_REGION
+    credentials: Credentials | None = None
+    endpoint_url: str | None = None
+    timeout_seconds: float = 900.0
+    rollback_timeout_seconds: float | None = None
+    poll_interval_seconds: float = 5.0
+    force: bool = False
+    max_attempts: int = 10
+    dossier_log_lines: int = 20
+
+    def __post_init__(self) -> None:
+        if not self.cluster.strip():
+            raise DeployError("cluster is empty; pass the cluster name (terraform output)")
+        if not self.services:
+            raise DeployError("no services given; pass at least one, e.g. tiles")
+        if len(set(self.services)) != len(self.services):
+            raise DeployError(f"services {list(self.services)} repeat a name; list each once")
+        if len(set(self.containers)) != len(self.containers):
+            raise DeployError(f"containers {list(self.containers)} repeat a name; list each once")
+        if self.timeout_seconds <= 0 or (self.rollback_timeout_seconds or 1) <= 0:
+            raise DeployError("timeouts must be positive seconds, e.g. 900")
+        if self.poll_interval_seconds <= 0:
+            raise DeployError("poll interval must be positive seconds, e.g. 5")
+        if self.max_attempts < 1:
+            raise DeployError("max_attempts must be at least 1, e.g. 10")
+        parse_image(self.image)
+
+    @property
+    def image_ref(self) -> ImageRef:
+        return parse_image(self.image)
+
+    @property
+    def rollback_timeout(self) -> float:
+        return self.rollback_timeout_seconds or self.timeout_seconds
+
+    def secrets(self) -> tuple[str, ...]:
+        return self.credentials.secrets() if self.credentials else ()

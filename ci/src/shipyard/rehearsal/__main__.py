@@ -1,0 +1,90 @@
+"""`python -m shipyard.rehearsal`: serve the rollout model in front of a running moto server."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from shipyard.rehearsal.front import RehearsalFront, ScaledClock, http_probe, make_server
+from shipyard.rehearsal.model import Fault, RehearsalError
+
+
+def _pairs(values: list[str], what: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key or not rest:
+            raise RehearsalError(f"{what} {value!r} is not KEY=VALUE; write it as e.g. tiles=...")
+        pairs[key] = rest
+    return pairs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m shipyard.rehearsal",
+        description="Serve an ECS endpoint that plays rollouts, forwarding all else to moto.",
+    )
+    parser.add_argument("--moto-url", required=True, help="base URL of a running moto server")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--region", default="ap-southeast-2")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SERVICE=KIND[@N]",
+        help="make a service's deployments fail: crash, unhealthy, pull_error or slow; "
+        "@N starts with the N-th deployment (default 1)",
+    )
+    parser.add_argument(
+        "--app",
+        action="append",
+        default=[],
+        metavar="SERVICE=URL",
+        help="a real app stands behind SERVICE: its tasks turn healthy only when URL answers 2xx",
+    )
+    parser.add_argument(
+        "--throttle",
+        action="append",
+        default=[],
+        metavar="OPERATION=N",
+        help="answer the next N calls of an operation with ThrottlingException",
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="simulated seconds per real second (e.g. 20 plays a 60 s rollout in 3 s)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        faults = [Fault.parse(spec) for spec in args.fault]
+        apps = {name: http_probe(url) for name, url in _pairs(args.app, "--app").items()}
+        throttle = {op: int(n) for op, n in _pairs(args.throttle, "--throttle").items()}
+    except (RehearsalError, ValueError) as error:
+        parser.error(str(error))
+    if args.time_scale <= 0:
+        parser.error("--time-scale must be positive, e.g. 20")
+    front = RehearsalFront(
+        args.moto_url,
+        region=args.region,
+        faults=faults,
+        clock=ScaledClock(args.time_scale),
+        app_probes=apps,
+        throttle=throttle,
+    )
+    server = make_server(front, args.host, args.port)
+    print(
+        f"rehearsal front on http://{args.host}:{server.server_port} -> {args.moto_url}", flush=True
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,682 @@
+"""A deterministic model of the ECS service scheduler's rollout behaviour.
+
+moto stores ECS resources but never moves a deployment forward, so this model plays the part
+of the scheduler: deployments go PRIMARY/ACTIVE/INACTIVE, rolloutState IN_PROGRESS → COMPLETED
+or FAILED (deployment circuit breaker, optionally rolling back), tasks go PENDING → RUNNING →
+STOPPED with the stoppedReason/stopCode/exitCode wording ECS uses, and the service collects
+events worded like ECS's. Faults make new deployments crash, fail health checks, fail to pull
+their image or start slowly. Time comes from an injected clock (simulated seconds), so the same
+inputs always produce the same history.
+
+Field names follow the ECS API reference (Service, Deployment, Task, Container shapes).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class FaultKind(enum.StrEnum):
+    CRASH = "crash"
+    UNHEALTHY = "unhealthy"
+    PULL_ERROR = "pull_error"
+    SLOW = "slow"
+
+
+class RehearsalError(Exception):
+    """A rehearsal input is wrong; the message names it and the fix."""
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A failure injected into the deployments of one service.
+
+    Without `from_update` the fault hits every deployment of a task definition other than the
+    one the service ran when the model adopted it: the new release is broken, the old one still
+    works (so rolling back heals). With `from_update=N` it hits every deployment from the N-th
+    UpdateService on, whatever it runs: `2` breaks a rollback that follows one deploy.
+    """
+
+    service: str
+    kind: FaultKind
+    from_update: int | None = None
+
+    @classmethod
+    def parse(cls, spec: str) -> Fault:
+        """Parse `SERVICE=KIND[@N]`, e.g. `tiles=crash` or `tiles=pull_error@2`."""
+        service, sep, rest = spec.partition("=")
+        kind_text, _, from_text = rest.partition("@")
+        kinds = ", ".join(k.value for k in FaultKind)
+        if not sep or not service or kind_text not in {k.value for k in FaultKind}:
+            raise RehearsalError(
+                f"fault {spec!r} is not SERVICE=KIND[@N]; use one of the kinds {kinds}"
+            )
+        if from_text and (not from_text.isdigit() or int(from_text) < 1):
+            raise RehearsalError(f"fault {spec!r}: @N must be a positive update number")
+        return cls(service, FaultKind(kind_text), int(from_text) if from_text else None)
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Simulated seconds for each step a task takes."""
+
+    start: float = 10.0
+    healthy_after: float = 10.0
+    crash_after: float = 4.0
+    unhealthy_after: float = 15.0
+    pull_fail_after: float = 5.0
+    relaunch_delay: float = 3.0
+    drain: float = 5.0
+    slow_factor: float = 40.0
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    name: str
+    image: str
+    essential: bool
+    log_options: dict[str, str] | None
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    group: str
+    stream: str
+    timestamp_ms: int
+    message: str
+
+
+@dataclass
+class SimContainer:
+    info: ContainerInfo
+    last_status: str = "PENDING"
+    exit_code: int | None = None
+    reason: str | None = None
+
+
+@dataclass
+class SimTask:
+    task_id: str
+    arn: str
+    service: SimService
+    deployment_id: str
+    task_definition: str
+    containers: list[SimContainer]
+    created_at: float
+    fault: FaultKind | None
+    running_at: float
+    last_status: str = "PENDING"
+    desired_status: str = "RUNNING"
+    health: str = "UNKNOWN"
+    started_at: float | None = None
+    stopping_at: float | None = None
+    stopped_at: float | None = None
+    stopped_reason: str | None = None
+    stop_code: str | None = None
+    fails_at: float | None = None
+    healthy_at: float | None = None
+    drain_at: float | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.desired_status == "RUNNING" and self.last_status != "STOPPED"
+
+
+@dataclass
+class SimDeployment:
+    id: str
+    task_definition: str
+    containers: list[ContainerInfo]
+    desired_count: int
+    created_at: float
+    fault: FaultKind | None
+    status: str = "PRIMARY"
+    rollout_state: str = "IN_PROGRESS"
+    rollout_state_reason: str = ""
+    failed_tasks: int = 0
+    updated_at: float = 0.0
+    next_launch_at: float = 0.0
+
+
+@dataclass
+class SimService:
+    cluster_arn: str
+    name: str
+    arn: str
+    desired_count: int
+    circuit_breaker: bool
+    rollback: bool
+    deployments: list[SimDeployment] = field(default_factory=list)
+    tasks: list[SimTask] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    updates: int = 0
+    adopted_task_definition: str = ""
+    app_probe: Callable[[], bool] | None = None
+
+    @property
+    def primary(self) -> SimDeployment:
+        return next(d for d in self.deployments if d.status == "PRIMARY")
+
+
+def failure_threshold(desired_count: int) -> int:
+    """The circuit breaker's failed-task threshold: half the desired count, within [3, 200]."""
+    return min(200, max(3, math.ceil(desired_count * 0.5)))
+
+
+TaskDefinitionLookup = Callable[[str], list[ContainerInfo]]
+
+
+class RolloutModel:
+    """The scheduler for every service it has adopted. Not thread-safe: callers serialise."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        describe_task_definition: TaskDefinitionLookup,
+        *,
+        faults: list[Fault] | None = None,
+        timings: Timings | None = None,
+        epoch: float = 1_790_000_000.0,
+        seed: int = 7,
+    ) -> None:
+        self._clock = clock
+        self._describe_task_definition = describe_task_definition
+        self.faults: list[Fault] = list(faults or [])
+        self.timings = timings or Timings()
+        self._epoch = epoch
+        self._random = random.Random(seed)  # noqa: S311 - reproducible ids, not security
+        self._now = clock()
+        self.services: dict[tuple[str, str], SimService] = {}
+        self.log_outbox: list[LogRecord] = []
+
+    # ----------------------------------------------------------------- identity helpers
+    def _deployment_id(self) -> str:
+        return "ecs-svc/" + "".join(str(self._random.randrange(10)) for _ in range(19))
+
+    def _task_id(self) -> str:
+        return f"{self._random.getrandbits(128):032x}"
+
+    def epoch_seconds(self, sim_time: float) -> float:
+        return round(self._epoch + sim_time, 3)
+
+    def _event(self, service: SimService, message: str) -> None:
+        service.events.insert(
+            0,
+            {
+                "id": f"{self._random.getrandbits(128):032x}",
+                "createdAt": self.epoch_seconds(self._now),
+                "message": f"(service {service.name}) {message}",
+            },
+        )
+        del service.events[100:]
+
+    def _fault_for(self, service: SimService, task_definition: str) -> FaultKind | None:
+        for fault in self.faults:
+            if fault.service != service.name:
+                continue
+            if fault.from_update is None:
+                if task_definition != service.adopted_task_definition:
+                    return fault.kind
+            elif service.updates >= fault.from_update:
+                return fault.kind
+        return None
+
+    # ----------------------------------------------------------------- control plane
+    def find(self, cluster_arn: str, name: str) -> SimService | None:
+        return self.services.get((cluster_arn, name))
+
+    def adopt(
+        self,
+        *,
+        cluster_arn: str,
+        name: str,
+        arn: str,
+        task_definition: str,
+        desired_count: int,
+        deployment_id: str | None,
+        circuit_breaker: bool,
+        rollback: bool,
+    ) -> SimService:
+        """Take over a service that already runs steadily on `task_definition`."""
+        self.advance()
+        service = SimService(cluster_arn, name, arn, desired_count, circuit_breaker, rollback)
+        service.adopted_task_definition = task_definition
+        deployment = SimDeployment(
+            id=deployment_id or self._deployment_id(),
+            task_definition=task_definition,
+            containers=self._describe_task_definition(task_definition),
+            desired_count=desired_count,
+            created_at=self._now,
+            fault=None,
+            rollout_state="COMPLETED",
+            updated_at=self._now,
+        )
+        deployment.rollout_state_reason = f"ECS deployment {deployment.id} completed."
+        service.deployments.append(deployment)
+        for _ in range(desired_count):
+            task = self._new_task(service, deployment)
+            self._start(task, self._now)
+            task.health, task.healthy_at = "HEALTHY", self._now
+        self.services[(cluster_arn, name)] = service
+        self._event(service, "has reached a steady state.")
+        return service
+
+    def update_service(
+        self,
+        service: SimService,
+        *,
+        task_definition: str | None,
+        desired_count: int | None,
+        force_new_deployment: bool,
+        circuit_breaker: tuple[bool, bool] | None = None,
+    ) -> None:
+        """Apply UpdateService: a new task definition (or a forced one) starts a deployment."""
+        self.advance()
+        if circuit_breaker is not None:
+            service.circuit_breaker, service.rollback = circuit_breaker
+        if desired_count is not None:
+            service.desired_count = desired_count
+            for deployment in service.deployments:
+                if deployment.status == "PRIMARY":
+                    deployment.desired_count = desired_count
+        primary = service.primary
+        target = task_definition or primary.task_definition
+        if target == primary.task_definition and not force_new_deployment:
+            return
+        service.updates += 1
+        self._start_deployment(service, target, self._fault_for(service, target))
+        self._step(service)
+
+    def _start_deployment(
+        self, service: SimService, task_definition: str, fault: FaultKind | None
+    ) -> SimDeployment:
+        for deployment in service.deployments:
+            if deployment.status == "PRIMARY":
+                deployment.status = "ACTIVE"
+                deployment.updated_at = self._now
+        deployment = SimDeployment(
+            id=self._deployment_id(),
+            task_definition=task_definition,
+            containers=self._describe_task_definition(task_definition),
+            desired_count=service.desired_count,
+            created_at=self._now,
+            fault=fault,
+            updated_at=self._now,
+        )
+        deployment.rollout_state_reason = f"ECS deployment {deployment.id} in progress."
+        service.deployments.insert(0, deployment)
+        return deployment
+
+    # ----------------------------------------------------------------- time
+    def advance(self) -> None:
+        """Move every service forward to the clock's current time in one-second steps."""
+        target = self._clock()
+        while self._now + 1.0 <= target:
+            self._now += 1.0
+            for service in self.services.values():
+                self._step(service)
+        if target > self._now:
+            self._now = target
+            for service in self.services.values():
+                self._step(service)
+
+    @property
+    def now(self) -> float:
+        return self._now
+
+    def _new_task(self, service: SimService, deployment: SimDeployment) -> SimTask:
+        task_id = self._task_id()
+        prefix, _, cluster_name = service.cluster_arn.partition(":cluster/")
+        arn = f"{prefix}:task/{cluster_name}/{task_id}"
+        start = self.timings.start
+        if deployment.fault is FaultKind.SLOW:
+            start *= self.timings.slow_factor
+        task = SimTask(
+            task_id=task_id,
+            arn=arn,
+            service=service,
+            deployment_id=deployment.id,
+            task_definition=deployment.task_definition,
+            containers=[SimContainer(info) for info in deployment.containers],
+            created_at=self._now,
+            fault=deployment.fault,
+            running_at=self._now + start,
+        )
+        if deployment.fault is FaultKind.PULL_ERROR:
+            task.fails_at = self._now + self.timings.pull_fail_after
+        service.tasks.append(task)
+        return task
+
+    def _start(self, task: SimTask, now: float) -> None:
+        task.last_status = "RUNNING"
+        task.started_at = now
+        for container in task.containers:
+            container.last_status = "RUNNING"
+        if task.fault is FaultKind.CRASH:
+            task.fails_at = now + self.timings.crash_after
+            self._log(
+                task,
+                now,
+                [
+                    "INFO:     Started server process [1]",
+                    "INFO:     Waiting for application startup.",
+                ],
+            )
+        elif task.fault is FaultKind.UNHEALTHY:
+            task.fails_at = now + self.timings.unhealthy_after
+            self._log(
+                task,
+                now,
+                [
+                    "INFO:     Application startup complete.",
+                    'INFO:     "GET /health HTTP/1.1" 503 Service Unavailable',
+                ],
+            )
+        else:
+            task.healthy_at = now + self.timings.healthy_after
+
+    def _log(self, task: SimTask, now: float, lines: list[str]) -> None:
+        for container in task.containers:
+            options = container.info.log_options
+            if not options or "awslogs-group" not in options:
+                continue
+            prefix = options.get("awslogs-stream-prefix")
+            stream = f"{prefix}/{container.info.name}/{task.task_id}" if prefix else task.task_id
+            for offset, line in enumerate(lines):
+                self.log_outbox.append(
+                    LogRecord(
+                        options["awslogs-group"],
+                        stream,
+                        int(self.epoch_seconds(now) * 1000) + offset,
+                        line,
+                    )
+                )
+
+    def _stop(
+        self,
+        task: SimTask,
+        now: float,
+        *,
+        reason: str,
+        stop_code: str,
+        exit_code: int | None,
+        container_reason: str | None = None,
+    ) -> None:
+        task.last_status = task.desired_status = "STOPPED"
+        task.stopping_at = task.stopping_at or now
+        task.stopped_at = now
+        task.stopped_reason = reason
+        task.stop_code = stop_code
+        for container in task.containers:
+            container.last_status = "STOPPED"
+            container.reason = container_reason
+            container.exit_code = exit_code if container.info.essential else 0
+            if exit_code is None:
+                container.exit_code = None
+
+    def _fail_task(self, service: SimService, task: SimTask, now: float) -> None:
+        deployment = next((d for d in service.deployments if d.id == task.deployment_id), None)
+        if task.fault is FaultKind.PULL_ERROR:
+            image = task.containers[0].info.image if task.containers else "unknown"
+            message = (
+                "CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+                f"failed to resolve ref {image}: not found"
+            )
+            self._stop(
+                task,
+                now,
+                reason=message,
+                stop_code="TaskFailedToStart",
+                exit_code=None,
+                container_reason=message,
+            )
+        elif task.fault is FaultKind.CRASH:
+            self._log(
+                task,
+                now,
+                [
+                    "ERROR:    Traceback (most recent call last):",
+                    "ERROR:    RuntimeError: rehearsal fault 'crash': the service exits at startup",
+                    "ERROR:    Application startup failed. Exiting.",
+                ],
+            )
+            self._stop(
+                task,
+                now,
+                reason="Essential container in task exited",
+                stop_code="EssentialContainerExited",
+                exit_code=1,
+            )
+        else:
+            task.health = "UNHEALTHY"
+            self._event(
+                service,
+                f"(port 8080) is unhealthy in (target-group {self._target_group(service)}) "
+                "due to (reason Health checks failed).",
+            )
+            self._stop(
+                task,
+                now,
+                reason=f"Task failed ELB health checks in (target-group "
+                f"{self._target_group(service)})",
+                stop_code="ServiceSchedulerInitiated",
+                exit_code=137,
+            )
+        self._event(service, f"has stopped 1 running tasks: (task {task.task_id}).")
+        if deployment is not None:
+            deployment.failed_tasks += 1
+            deployment.updated_at = now
+            deployment.next_launch_at = now + self.timings.relaunch_delay
+
+    @staticmethod
+    def _target_group(service: SimService) -> str:
+        prefix = service.cluster_arn.partition(":cluster/")[0].replace(
+            ":ecs:", ":elasticloadbalancing:"
+        )
+        return f"{prefix}:targetgroup/{service.name}/0123456789abcdef"
+
+    def _step(self, service: SimService) -> None:
+        now = self._now
+        for task in service.tasks:
+            self._step_task(service, task, now)
+        primary = service.primary
+        if primary.rollout_state == "IN_PROGRESS" and self._circuit_breaker_trips(service, primary):
+            self._trip_circuit_breaker(service, primary, now)
+            primary = service.primary
+        self._launch(service, primary, now)
+        self._settle(service, primary, now)
+
+    def _step_task(self, service: SimService, task: SimTask, now: float) -> None:
+        if task.last_status == "STOPPED":
+            return
+        if task.drain_at is not None:
+            if now >= task.drain_at:
+                self._stop(
+                    task,
+                    now,
+                    reason=f"Scaling activity initiated by (deployment {service.primary.id})",
+                    stop_code="ServiceSchedulerInitiated",
+                    exit_code=0,
+                )
+            return
+        if task.last_status == "PENDING":
+            if task.fails_at is not None and now >= task.fails_at:
+                self._fail_task(service, task, now)
+            elif task.fault is not FaultKind.PULL_ERROR and now >= task.running_at:
+                self._start(task, now)
+            return
+        if task.fails_at is not None and now >= task.fails_at:
+            self._fail_task(service, task, now)
+        elif task.health != "HEALTHY" and task.healthy_at is not None and now >= task.healthy_at:
+            if service.app_probe is None or service.app_probe():
+                task.health = "HEALTHY"
+            else:
+                task.fault = FaultKind.UNHEALTHY
+                task.fails_at = now + self.timings.unhealthy_after
+
+    def _circuit_breaker_trips(self, service: SimService, primary: SimDeployment) -> bool:
+        return service.circuit_breaker and primary.failed_tasks >= failure_threshold(
+            primary.desired_count
+        )
+
+    def _trip_circuit_breaker(self, service: SimService, failed: SimDeployment, now: float) -> None:
+        failed.rollout_state = "FAILED"
+        failed.rollout_state_reason = "ECS deployment circuit breaker: tasks failed to start."
+        failed.updated_at = now
+        self._event(service, f"(deployment {failed.id}) deployment failed: tasks failed to start.")
+        if not service.rollback:
+            return
+        previous = next((d for d in service.deployments if d.status == "ACTIVE"), None)
+        if previous is None:
+            return
+        for task in service.tasks:
+            if task.deployment_id == failed.id and task.live:
+                self._drain(task, now)
+        rollback = self._start_deployment(service, previous.task_definition, None)
+        # The rollback deployment adopts the tasks that still run the previous definition.
+        for task in service.tasks:
+            if task.deployment_id == previous.id and task.live:
+                task.deployment_id = rollback.id
+        service.deployments = [d for d in service.deployments if d is not previous]
+        self._event(service, f"rolling back to deployment {rollback.id}.")
+
+    def _drain(self, task: SimTask, now: float) -> None:
+        task.desired_status = "STOPPED"
+        task.stopping_at = now
+        task.drain_at = now + self.timings.drain
+
+    def _launch(self, service: SimService, primary: SimDeployment, now: float) -> None:
+        if primary.rollout_state == "FAILED" or now < primary.next_launch_at:
+            return
+        live = [t for t in service.tasks if t.deployment_id == primary.id and t.live]
+        missing = primary.desired_count - len(live)
+        if missing <= 0:
+            return
+        started = [self._new_task(service, primary) for _ in range(missing)]
+        primary.updated_at = now
+        names = " ".join(f"(task {t.task_id})" for t in started)
+        self._event(service, f"has started {len(started)} tasks: {names}.")
+
+    def _settle(self, service: SimService, primary: SimDeployment, now: float) -> None:
+        if primary.rollout_state != "IN_PROGRESS":
+            return
+        ours = [t for t in service.tasks if t.deployment_id == primary.id and t.live]
+        healthy = [t for t in ours if t.health == "HEALTHY"]
+        if len(healthy) < primary.desired_count:
+            return
+        others = [t for t in service.tasks if t.deployment_id != primary.id and t.live]
+        for task in others:
+            self._drain(task, now)
+        if any(t.last_status != "STOPPED" for t in service.tasks if t.deployment_id != primary.id):
+            return
+        service.deployments = [primary]
+        primary.rollout_state = "COMPLETED"
+        primary.rollout_state_reason = f"ECS deployment {primary.id} completed."
+        primary.updated_at = now
+        self._event(service, f"(deployment {primary.id}) deployment completed.")
+        self._event(service, "has reached a steady state.")
+
+    # ----------------------------------------------------------------- API shapes
+    def describe_deployment(self, service: SimService, deployment: SimDeployment) -> dict[str, Any]:
+        tasks = [t for t in service.tasks if t.deployment_id == deployment.id]
+        return {
+            "id": deployment.id,
+            "status": deployment.status,
+            "taskDefinition": deployment.task_definition,
+            "desiredCount": deployment.desired_count,
+            "pendingCount": sum(t.last_status == "PENDING" and t.live for t in tasks),
+            "runningCount": sum(t.last_status == "RUNNING" for t in tasks),
+            "failedTasks": deployment.failed_tasks,
+            "createdAt": self.epoch_seconds(deployment.created_at),
+            "updatedAt": self.epoch_seconds(deployment.updated_at),
+            "launchType": "FARGATE",
+            "rolloutState": deployment.rollout_state,
+            "rolloutStateReason": deployment.rollout_state_reason,
+        }
+
+    def overlay_service(self, service: SimService, base: dict[str, Any]) -> dict[str, Any]:
+        """The moto Service shape with the scheduler's live state laid over it."""
+        deployments = [self.describe_deployment(service, d) for d in service.deployments]
+        return {
+            **base,
+            "taskDefinition": service.primary.task_definition,
+            "desiredCount": service.desired_count,
+            "runningCount": sum(d["runningCount"] for d in deployments),
+            "pendingCount": sum(d["pendingCount"] for d in deployments),
+            "deployments": deployments,
+            "events": list(service.events),
+            "deploymentConfiguration": {
+                **base.get("deploymentConfiguration", {}),
+                "deploymentCircuitBreaker": {
+                    "enable": service.circuit_breaker,
+                    "rollback": service.rollback,
+                },
+            },
+        }
+
+    def list_task_arns(
+        self, service: SimService | None, desired_status: str, started_by: str | None
+    ) -> list[str]:
+        services = [service] if service else list(self.services.values())
+        return [
+            t.arn
+            for s in services
+            for t in s.tasks
+            if t.desired_status == desired_status
+            and (started_by is None or t.deployment_id == started_by)
+        ]
+
+    def find_task(self, arn_or_id: str) -> SimTask | None:
+        for service in self.services.values():
+            for task in service.tasks:
+                if arn_or_id in (task.arn, task.task_id):
+                    return task
+        return None
+
+    def describe_task(self, task: SimTask) -> dict[str, Any]:
+        shape: dict[str, Any] = {
+            "taskArn": task.arn,
+            "clusterArn": task.service.cluster_arn,
+            "taskDefinitionArn": task.task_definition,
+            "group": f"service:{task.service.name}",
+            "startedBy": task.deployment_id,
+            "lastStatus": task.last_status,
+            "desiredStatus": task.desired_status,
+            "healthStatus": task.health,
+            "launchType": "FARGATE",
+            "createdAt": self.epoch_seconds(task.created_at),
+            "containers": [
+                {
+                    "containerArn": task.arn.replace(":task/", ":container/", 1)
+                    + "/"
+                    + c.info.name,
+                    "taskArn": task.arn,
+                    "name": c.info.name,
+                    "image": c.info.image,
+                    "lastStatus": c.last_status,
+                    **({"exitCode": c.exit_code} if c.exit_code is not None else {}),
+                    **({"reason": c.reason} if c.reason else {}),
+                }
+                for c in task.containers
+            ],
+        }
+        for key, value in (
+            ("startedAt", task.started_at),
+            ("stoppingAt", task.stopping_at),
+            ("stoppedAt", task.stopped_at),
+        ):
+            if value is not None:
+                shape[key] = self.epoch_seconds(value)
+        if task.stopped_reason:
+            shape["stoppedReason"] = task.stopped_reason
+            shape["stopCode"] = task.stop_code
+        return shape
+
+    def take_logs(self) -> list[LogRecord]:
+        records, self.log_outbox = self.log_outbox, []
+        return records
