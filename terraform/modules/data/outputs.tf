@@ -1,0 +1,14 @@
+output "bucket_name" {
+  description = "Name of the data bucket."
+  value       = aws_s3_bucket.this.id
+}
+
+output "bucket_arn" {
+  description = "ARN of the data bucket, for scoping read access."
+  value       = aws_s3_bucket.this.arn
+}
+
+output "kms_key_arn" {
+  description = "ARN of the KMS key encrypting the data bucket; readers need kms:Decrypt on it."
+  value       = aws_kms_key.this.arn
+}
