@@ -3,6 +3,7 @@ overall verdict, when to roll back and when to commit regenerated docs back."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -165,3 +166,22 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+_PYTEST_TOTALS: Final = re.compile(r"^=*\s*(\d+ (?:passed|failed|error).* in [\d.]+s).*$")
+_COVERAGE_TOTAL: Final = re.compile(r"^TOTAL\s.*?(\d+(?:\.\d+)?%)\s*$")
+
+
+def summarize_test_run(pytest_output: str) -> str:
+    """pytest's totals line and coverage's total, e.g. ``41 passed in 3.20s; coverage 92%``."""
+    totals = coverage = None
+    for line in pytest_output.splitlines():
+        if match := _PYTEST_TOTALS.match(line.strip()):
+            totals = match.group(1).rstrip(" =")
+        elif match := _COVERAGE_TOTAL.match(line.strip()):
+            coverage = match.group(1)
+    if totals is None:
+        raise PipelineError(
+            "pytest printed no totals line; run `dagger call test` to see its output"
+        )
+    return f"{totals}; coverage {coverage}" if coverage else totals

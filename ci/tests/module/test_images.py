@@ -6,7 +6,7 @@ from shipyard.images import DEFAULT_IMAGES, ImageCatalog, ImageConfigError, pars
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 # Defaults whose digest could not be recorded where they were written; kept visible on purpose.
-RECORDED_WITHOUT_DIGEST = {"CHECKOV", "INFRACOST"}
+RECORDED_WITHOUT_DIGEST = {"INFRACOST"}
 
 
 def test_every_default_is_an_official_tag_pinned_by_digest() -> None:
@@ -36,7 +36,7 @@ def test_kit_style_file_overrides_by_tag(tmp_path: Path) -> None:
     catalog = ImageCatalog.from_settings("", environ={"SHIPYARD_IMAGES": str(images_env)})
     assert catalog.reference("PYTHON") == "localhost:5000/shipyard/python:3.11"
     assert catalog.reference("MOTO") == "localhost:5000/shipyard/moto:5.2"
-    assert catalog.reference("CHECKOV") == DEFAULT_IMAGES["CHECKOV"].reference
+    assert catalog.reference("GIT") == DEFAULT_IMAGES["GIT"].reference
 
 
 def test_a_variable_beats_the_file_and_text_beats_both(tmp_path: Path) -> None:

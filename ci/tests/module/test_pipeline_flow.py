@@ -18,6 +18,7 @@ from shipyard.pipeline_flow import (
     release_blocker,
     run_stage,
     should_commit_docs,
+    summarize_test_run,
 )
 from shipyard.summary import RunReport, render_json, render_markdown
 
@@ -140,3 +141,19 @@ def test_report_renders_the_same_data_as_json_and_markdown() -> None:
     assert "### Failure dossier (smoke)" in markdown
     assert '"stopped_reason": "Essential container exited"' in markdown
     assert "abc123def456`" in markdown
+
+
+def test_test_outcome_reads_pytest_and_coverage_totals() -> None:
+    output = (
+        "....                                   [100%]\n"
+        "Name    Stmts   Miss Branch BrPart  Cover\n"
+        "TOTAL     120     10     30      2    91%\n"
+        "12 passed, 1 skipped in 3.21s\n"
+    )
+    assert summarize_test_run(output) == "12 passed, 1 skipped in 3.21s; coverage 91%"
+    assert (
+        summarize_test_run("===== 2 failed, 3 passed in 0.50s =====")
+        == "2 failed, 3 passed in 0.50s"
+    )
+    with pytest.raises(PipelineError, match="no totals line"):
+        summarize_test_run("collected 0 items\n")

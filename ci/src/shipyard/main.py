@@ -1,0 +1,424 @@
+"""shipyard: test, build, scan, document, deploy and smoke the gridded-data platform.
+
+Every stage is a function (`dagger call <stage>`); `pipeline` composes them for one CI event and
+`rehearse` plays a whole release against an emulated AWS account with the real app running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Final, TypeVar, cast
+
+import dagger
+from dagger import DefaultPath, Doc, Ignore, dag, function, object_type
+
+from shipyard import pipeline_flow, registry, steps, toolchains
+from shipyard.images import ImageCatalog
+
+_CACHES: Final = [
+    "**/__pycache__",
+    "**/.venv",
+    "**/.pytest_cache",
+    "**/.mypy_cache",
+    "**/.ruff_cache",
+    "**/*.egg-info",
+    "**/.coverage*",
+    "**/coverage.xml",
+]
+
+AppSource = Annotated[
+    dagger.Directory,
+    Doc("The service's folder app/: Dockerfile, package and tests"),
+    DefaultPath("/app"),
+    Ignore([*_CACHES, "tests"]),
+]
+AppProject = Annotated[
+    dagger.Directory,
+    Doc("The repository root, narrowed to app/, pyproject.toml and requirements-dev.lock"),
+    DefaultPath("/"),
+    Ignore(["*", "!app/", "!pyproject.toml", "!requirements-dev.lock", *_CACHES]),
+]
+PythonProject = Annotated[
+    dagger.Directory,
+    Doc("The repository root, narrowed to the Python code (app/, ci/, bench/) and its config"),
+    DefaultPath("/"),
+    Ignore(
+        ["*", "!app/", "!ci/", "!bench/", "!pyproject.toml", "!requirements-dev.lock", *_CACHES]
+    ),
+]
+TerraformSource = Annotated[
+    dagger.Directory,
+    Doc("The infrastructure code, terraform/"),
+    DefaultPath("/terraform"),
+    Ignore(["**/.terraform", "**/*.tfstate*", "**/.terraform.lock.hcl"]),
+]
+DocsSource = Annotated[
+    dagger.Directory,
+    Doc("The repository root, narrowed to terraform/ (every module's README included)"),
+    DefaultPath("/"),
+    Ignore(["*", "!terraform/", "**/.terraform", "**/*.tfstate*", "**/.terraform.lock.hcl"]),
+]
+CiSource = Annotated[
+    dagger.Directory,
+    Doc("The pipeline's own Python core, ci/ (installed into the step containers)"),
+    DefaultPath("/ci"),
+    Ignore(["tests", *_CACHES]),
+]
+CheckovLock = Annotated[
+    dagger.File,
+    Doc("The hash-pinned checkov release the severity gate is built on"),
+    DefaultPath("/scripts/tools/checkov.lock"),
+]
+RepoSource = Annotated[
+    dagger.Directory,
+    Doc("The git checkout (with .git) the regenerated docs are committed to"),
+    DefaultPath("/"),
+    Ignore([".tools", ".venv", *_CACHES]),
+]
+
+AwsKeyId = Annotated[
+    dagger.Secret | None, Doc("AWS access key id (e.g. env:AWS_ACCESS_KEY_ID from OIDC)")
+]
+AwsSecretKey = Annotated[
+    dagger.Secret | None, Doc("AWS secret access key (e.g. env:AWS_SECRET_ACCESS_KEY)")
+]
+AwsSessionToken = Annotated[
+    dagger.Secret | None,
+    Doc("AWS session token of short-lived credentials (env:AWS_SESSION_TOKEN)"),
+]
+Region = Annotated[str, Doc("AWS region")]
+Cluster = Annotated[str, Doc("ECS cluster name (terraform output ecs_cluster_name)")]
+EndpointUrl = Annotated[str, Doc("AWS endpoint override, e.g. a rehearsal front; empty for AWS")]
+
+F = TypeVar("F", bound=Callable[..., object])
+# Functions with side effects (pushes, deploys, messages) must run on every call: Dagger caches
+# function results by default, and a cached deploy silently does nothing.
+never_cached = cast(Callable[[F], F], function(cache="never"))  # type: ignore[call-overload]
+DEFAULT_REGION: Final = "ap-southeast-2"
+
+
+@object_type
+class Shipyard:
+    """The delivery pipeline of the gridded-data platform, one function per stage."""
+
+    image_overrides: Annotated[
+        str,
+        Doc('Image overrides as SHIPYARD_IMAGE_<NAME>=<ref> lines, e.g. "$(cat kit/images.env)"'),
+    ] = ""
+
+    def _images(self) -> ImageCatalog:
+        return ImageCatalog.from_settings(self.image_overrides)
+
+    @function
+    async def test(self, source: AppProject) -> str:
+        """Run the service's test suite with coverage; returns pytest's and coverage's totals."""
+        output = await self._tested(source).stdout()
+        return pipeline_flow.summarize_test_run(output)
+
+    @function
+    def coverage(self, source: AppProject) -> dagger.File:
+        """The service's coverage report (Cobertura XML) from a test run."""
+        return self._tested(source).file("/src/coverage.xml")
+
+    def _tested(self, source: dagger.Directory) -> dagger.Container:
+        return toolchains.dev_environment(self._images(), source).with_exec(
+            ["pytest", "app/tests", "-m", "not engine", "-p", "no:cacheprovider", "-q"]
+        )
+
+    @function
+    async def lint(self, source: PythonProject) -> str:
+        """Check style and types of all Python code: ruff check, ruff format --check, mypy."""
+        paths = ["app", "ci", "bench"]
+        return await (
+            toolchains.dev_environment(self._images(), source)
+            .with_exec(["ruff", "check", *paths])
+            .with_exec(["ruff", "format", "--check", *paths])
+            .with_exec(["mypy"])
+            .stdout()
+        )
+
+    @function
+    def build(self, source: AppSource) -> dagger.Container:
+        """Build the service image (linux/amd64) from app/Dockerfile on the pinned base image."""
+        return toolchains.app_image(self._images(), source)
+
+    @function
+    def serve(self, source: AppSource) -> dagger.Service:
+        """Run the service on its embedded dataset (dagger call serve up --ports 8080:8080)."""
+        return toolchains.app_service(toolchains.app_image(self._images(), source))
+
+    @never_cached
+    async def publish(
+        self,
+        source: AppSource,
+        repository: Annotated[
+            str, Doc("Repository address without tag (terraform output ecr_repository_url)")
+        ],
+        git_sha: Annotated[str, Doc("The commit being released; becomes the image tag")],
+        aws_access_key_id: AwsKeyId = None,
+        aws_secret_access_key: AwsSecretKey = None,
+        aws_session_token: AwsSessionToken = None,
+    ) -> str:
+        """Push the image tagged with the git SHA and latest; returns repo@sha256:digest."""
+        image = toolchains.app_image(self._images(), source)
+        host, _ = registry.split_repository(repository)
+        if region := registry.ecr_region(host):
+            login = await _ecr_login(
+                region, aws_access_key_id, aws_secret_access_key, aws_session_token
+            )
+            image = image.with_registry_auth(
+                login.host, login.username, dag.set_secret("ecr-password", login.password)
+            )
+        sha = registry.checked_git_sha(git_sha)
+        published = await image.publish(f"{repository}:{sha}")
+        await image.publish(f"{repository}:latest")
+        return registry.digest_address(repository, published)
+
+    @function
+    async def docs(self, source: DocsSource, ci: CiSource) -> dagger.Changeset:
+        """Regenerate every terraform README; `docs export --path .` writes them back."""
+        run = await steps.run(
+            self._gates(ci).with_directory("/src", source).with_workdir("/src"),
+            ["python", "-m", "shipyard.gates", "docs", "terraform"],
+            "docs",
+        )
+        if run.exit_code not in (steps.PASSED, steps.VERDICT_AGAINST):
+            raise run.failure()
+        return run.container.directory("/src").changes(source)
+
+    @function
+    async def docs_check(self, source: DocsSource, ci: CiSource) -> str:
+        """Fail when a terraform README differs from what terraform-docs generates now."""
+        run = await steps.run(
+            self._gates(ci).with_directory("/src", source).with_workdir("/src"),
+            ["python", "-m", "shipyard.gates", "docs-check", "terraform"],
+            "docs-check",
+        )
+        return run.output_or_raise()
+
+    @function
+    async def scan(self, source: TerraformSource, ci: CiSource, checkov_lock: CheckovLock) -> str:
+        """Gate the infrastructure on checkov findings, with the repository's severity policy."""
+        run = await steps.run(
+            self._gates(ci, checkov_lock)
+            .with_directory("/src/terraform", source)
+            .with_workdir("/src"),
+            [
+                "python",
+                "-m",
+                "shipyard.gates",
+                "scan",
+                "terraform",
+                "--policy-dir",
+                "/opt/shipyard/policies",
+                "--checkov",
+                toolchains.CHECKOV,
+            ],
+            "scan",
+        )
+        return run.output_or_raise()
+
+    def _gates(
+        self, ci: dagger.Directory, checkov_lock: dagger.File | None = None
+    ) -> dagger.Container:
+        return toolchains.gates_runner(self._images(), ci, checkov_lock)
+
+    @function
+    async def plan(
+        self,
+        ci: CiSource,
+        cluster: Cluster,
+        image: Annotated[str, Doc("Image to deploy, repo@sha256:digest (what publish returns)")],
+        region: Region = DEFAULT_REGION,
+        aws_access_key_id: AwsKeyId = None,
+        aws_secret_access_key: AwsSecretKey = None,
+        aws_session_token: AwsSessionToken = None,
+        endpoint_url: EndpointUrl = "",
+    ) -> str:
+        """Show each service's next task definition as a diff; changes nothing."""
+        credentials = steps.AwsCredentials(
+            aws_access_key_id, aws_secret_access_key, aws_session_token
+        )
+        run = await self._deploy_step(
+            ci,
+            credentials,
+            ["plan", "--cluster", cluster, "--image", image, "--region", region],
+            endpoint_url,
+        )
+        return run.output_or_raise()
+
+    @never_cached
+    async def deploy(
+        self,
+        ci: CiSource,
+        cluster: Cluster,
+        image: Annotated[str, Doc("Image to deploy, repo@sha256:digest (what publish returns)")],
+        region: Region = DEFAULT_REGION,
+        aws_access_key_id: AwsKeyId = None,
+        aws_secret_access_key: AwsSecretKey = None,
+        aws_session_token: AwsSessionToken = None,
+        endpoint_url: EndpointUrl = "",
+        timeout: Annotated[float, Doc("Seconds each service's rollout may take")] = 900.0,
+    ) -> str:
+        """Roll the image out service by service; a failure rolls every service back."""
+        credentials = steps.AwsCredentials(
+            aws_access_key_id, aws_secret_access_key, aws_session_token
+        )
+        outcome = await self._deploy(ci, credentials, cluster, image, region, endpoint_url, timeout)
+        if not outcome.run.passed:
+            raise steps.StageFailed(outcome.markdown or outcome.run.failure().args[0])
+        return outcome.markdown
+
+    @never_cached
+    async def rollback(
+        self,
+        ci: CiSource,
+        cluster: Cluster,
+        region: Region = DEFAULT_REGION,
+        from_report: Annotated[
+            dagger.File | None,
+            Doc(
+                "A deploy-report.json whose restore points to return to "
+                "(default: each service's previous revision)"
+            ),
+        ] = None,
+        aws_access_key_id: AwsKeyId = None,
+        aws_secret_access_key: AwsSecretKey = None,
+        aws_session_token: AwsSessionToken = None,
+        endpoint_url: EndpointUrl = "",
+    ) -> str:
+        """Return every service to the task definitions recorded before a deploy."""
+        credentials = steps.AwsCredentials(
+            aws_access_key_id, aws_secret_access_key, aws_session_token
+        )
+        outcome = await self._rollback(ci, credentials, cluster, region, endpoint_url, from_report)
+        if not outcome.run.passed:
+            raise steps.StageFailed(outcome.markdown or outcome.run.failure().args[0])
+        return outcome.markdown
+
+    async def _deploy_step(
+        self,
+        ci: dagger.Directory,
+        credentials: steps.AwsCredentials,
+        args: list[str],
+        endpoint_url: str,
+        container: dagger.Container | None = None,
+    ) -> steps.StepRun:
+        runner = credentials.apply(container or toolchains.ci_runner(self._images(), ci))
+        endpoint = ["--endpoint-url", endpoint_url] if endpoint_url else []
+        return await steps.run(
+            steps.fresh(runner),
+            ["python", "-m", "shipyard.deploy", *args, *endpoint, "--report-dir", "/out"],
+            args[0],
+        )
+
+    async def _deploy(
+        self,
+        ci: dagger.Directory,
+        credentials: steps.AwsCredentials,
+        cluster: str,
+        image: str,
+        region: str,
+        endpoint_url: str,
+        timeout: float,
+        container: dagger.Container | None = None,
+        poll_interval: float = 5.0,
+    ) -> DeployOutcome:
+        args = [
+            "deploy",
+            "--cluster",
+            cluster,
+            "--image",
+            image,
+            "--region",
+            region,
+            "--timeout",
+            str(timeout),
+            "--poll-interval",
+            str(poll_interval),
+        ]
+        run = await self._deploy_step(ci, credentials, args, endpoint_url, container)
+        return await DeployOutcome.read(run, "deploy")
+
+    async def _rollback(
+        self,
+        ci: dagger.Directory,
+        credentials: steps.AwsCredentials,
+        cluster: str,
+        region: str,
+        endpoint_url: str,
+        from_report: dagger.File | None,
+        container: dagger.Container | None = None,
+        poll_interval: float = 5.0,
+    ) -> DeployOutcome:
+        runner = container or toolchains.ci_runner(self._images(), ci)
+        args = [
+            "rollback",
+            "--cluster",
+            cluster,
+            "--region",
+            region,
+            "--poll-interval",
+            str(poll_interval),
+        ]
+        if from_report is not None:
+            runner = runner.with_file("/in/deploy-report.json", from_report)
+            args += ["--from-report", "/in/deploy-report.json"]
+        run = await self._deploy_step(ci, credentials, args, endpoint_url, runner)
+        return await DeployOutcome.read(run, "rollback")
+
+    @function
+    async def cost(
+        self,
+        source: TerraformSource,
+        infracost_api_key: Annotated[
+            dagger.Secret | None, Doc("Infracost API key (env:INFRACOST_API_KEY); none skips")
+        ] = None,
+    ) -> str:
+        """Estimate the monthly cost of the infrastructure with infracost, when a key is given."""
+        if infracost_api_key is None:
+            return "skipped: no key (pass --infracost-api-key env:INFRACOST_API_KEY)"
+        return await (
+            dag.container()
+            .from_(self._images().reference("INFRACOST"))
+            .with_secret_variable("INFRACOST_API_KEY", infracost_api_key)
+            .with_directory("/src", source)
+            .with_exec(["infracost", "breakdown", "--path", "/src", "--no-color"])
+            .stdout()
+        )
+
+
+async def _ecr_login(
+    region: str,
+    access_key_id: dagger.Secret | None,
+    secret_access_key: dagger.Secret | None,
+    session_token: dagger.Secret | None,
+) -> registry.RegistryLogin:
+    if access_key_id is None or secret_access_key is None:
+        raise registry.RegistryError(
+            "pushing to ECR needs AWS credentials; pass --aws-access-key-id env:AWS_ACCESS_KEY_ID "
+            "--aws-secret-access-key env:AWS_SECRET_ACCESS_KEY (and --aws-session-token)"
+        )
+    token = await session_token.plaintext() if session_token else None
+    return registry.ecr_login(
+        region, await access_key_id.plaintext(), await secret_access_key.plaintext(), token
+    )
+
+
+@dataclass(frozen=True)
+class DeployOutcome:
+    """A deploy or rollback step with the report it wrote (JSON and Markdown)."""
+
+    run: steps.StepRun
+    report: dict[str, Any] | None
+    markdown: str
+    out: dagger.Directory
+
+    @classmethod
+    async def read(cls, run: steps.StepRun, operation: str) -> DeployOutcome:
+        report = await steps.json_file(run.container, f"/out/{operation}-report.json")
+        markdown = (
+            await run.container.file(f"/out/{operation}-report.md").contents() if report else ""
+        )
+        return cls(run, report, markdown, run.container.directory("/out"))

@@ -1,0 +1,90 @@
+"""The module's shape as the Dagger SDK registers it, read through the SDK's own decorators."""
+
+import typing
+from typing import Any
+
+import dagger
+import pytest
+
+from shipyard.main import Shipyard
+
+NEVER_CACHED = {"publish", "deploy", "rollback", "smoke", "notify", "pipeline", "rehearse"}
+STAGES = {
+    "test",
+    "coverage",
+    "lint",
+    "build",
+    "serve",
+    "publish",
+    "docs",
+    "docs-check",
+    "scan",
+    "plan",
+    "deploy",
+    "rollback",
+    "smoke",
+    "notify",
+    "cost",
+    "pipeline",
+    "rehearse",
+}
+
+
+def _functions() -> dict[str, Any]:
+    object_type = Shipyard.__dagger_object_type__  # type: ignore[attr-defined]
+    return {name: fn for name, fn in object_type.functions.items() if name}
+
+
+def _api_name(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _without_none(annotation: Any) -> Any:
+    members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+    return members[0] if len(members) == 1 else annotation
+
+
+def test_every_stage_is_a_function() -> None:
+    assert {_api_name(name) for name in _functions()} == STAGES
+
+
+@pytest.mark.parametrize("name", sorted(STAGES))
+def test_each_function_has_a_one_line_docstring(name: str) -> None:
+    doc = _functions()[name.replace("-", "_")].doc
+    assert doc, f"{name} has no docstring"
+    assert "\n" not in doc.strip(), f"{name}'s docstring is not one line"
+    assert len(doc) <= 100
+
+
+@pytest.mark.parametrize("name", sorted(STAGES))
+def test_every_argument_is_documented(name: str) -> None:
+    for parameter in _functions()[name.replace("-", "_")].parameters.values():
+        assert parameter.doc, f"{name} --{parameter.name} has no Doc(...)"
+
+
+@pytest.mark.parametrize("name", sorted(STAGES))
+def test_side_effects_are_never_cached_and_the_rest_use_the_default(name: str) -> None:
+    policy = _functions()[name.replace("-", "_")].cache_policy
+    assert policy == ("never" if name in NEVER_CACHED else None)
+
+
+def test_directory_arguments_default_to_narrow_repo_paths() -> None:
+    for name, fn in _functions().items():
+        for parameter in fn.parameters.values():
+            if _without_none(parameter.resolved_type) is dagger.Directory:
+                assert parameter.default_path, f"{name} --{parameter.name} has no DefaultPath"
+                assert parameter.ignore, f"{name} --{parameter.name} has no Ignore"
+
+
+def test_secrets_are_only_ever_taken_as_secrets() -> None:
+    words = ("key", "token", "webhook", "password")
+    for name, fn in _functions().items():
+        for parameter in fn.parameters.values():
+            if any(word in parameter.name.lower() for word in words):
+                assert _without_none(parameter.resolved_type) is dagger.Secret, f"{name} --{parameter.name}"
+
+
+def test_the_main_object_constructor_is_documented() -> None:
+    constructor = Shipyard.__dagger_object_type__.get_constructor()  # type: ignore[attr-defined]
+    for parameter in constructor.parameters.values():
+        assert parameter.doc
