@@ -6,6 +6,7 @@ Every stage is a function (`dagger call <stage>`); `pipeline` composes them for 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, TypeVar, cast
@@ -13,7 +14,7 @@ from typing import Annotated, Any, Final, TypeVar, cast
 import dagger
 from dagger import DefaultPath, Doc, Ignore, dag, function, object_type
 
-from shipyard import pipeline_flow, registry, steps, toolchains
+from shipyard import flows, pipeline_flow, registry, steps, toolchains
 from shipyard.images import ImageCatalog
 
 _CACHES: Final = [
@@ -64,11 +65,6 @@ CiSource = Annotated[
     Doc("The pipeline's own Python core, ci/ (installed into the step containers)"),
     DefaultPath("/ci"),
     Ignore(["tests", *_CACHES]),
-]
-CheckovLock = Annotated[
-    dagger.File,
-    Doc("The hash-pinned checkov release the severity gate is built on"),
-    DefaultPath("/scripts/tools/checkov.lock"),
 ]
 RepoSource = Annotated[
     dagger.Directory,
@@ -180,7 +176,7 @@ class Shipyard:
         """Regenerate every terraform README; `docs export --path .` writes them back."""
         run = await steps.run(
             self._gates(ci).with_directory("/src", source).with_workdir("/src"),
-            ["python", "-m", "shipyard.gates", "docs", "terraform"],
+            ["python3", "-m", "shipyard.gates", "docs", "terraform"],
             "docs",
         )
         if run.exit_code not in (steps.PASSED, steps.VERDICT_AGAINST):
@@ -192,37 +188,26 @@ class Shipyard:
         """Fail when a terraform README differs from what terraform-docs generates now."""
         run = await steps.run(
             self._gates(ci).with_directory("/src", source).with_workdir("/src"),
-            ["python", "-m", "shipyard.gates", "docs-check", "terraform"],
+            ["python3", "-m", "shipyard.gates", "docs-check", "terraform"],
             "docs-check",
         )
         return run.output_or_raise()
 
     @function
-    async def scan(self, source: TerraformSource, ci: CiSource, checkov_lock: CheckovLock) -> str:
+    async def scan(self, source: TerraformSource, ci: CiSource) -> str:
         """Gate the infrastructure on checkov findings, with the repository's severity policy."""
+        gate = ["scan", "terraform", "--policy-dir", "/opt/shipyard/policies"]
         run = await steps.run(
-            self._gates(ci, checkov_lock)
+            self._gates(ci, with_checkov=True)
             .with_directory("/src/terraform", source)
             .with_workdir("/src"),
-            [
-                "python",
-                "-m",
-                "shipyard.gates",
-                "scan",
-                "terraform",
-                "--policy-dir",
-                "/opt/shipyard/policies",
-                "--checkov",
-                toolchains.CHECKOV,
-            ],
+            ["python3", "-m", "shipyard.gates", *gate],
             "scan",
         )
         return run.output_or_raise()
 
-    def _gates(
-        self, ci: dagger.Directory, checkov_lock: dagger.File | None = None
-    ) -> dagger.Container:
-        return toolchains.gates_runner(self._images(), ci, checkov_lock)
+    def _gates(self, ci: dagger.Directory, with_checkov: bool = False) -> dagger.Container:
+        return toolchains.gates_runner(self._images(), ci, with_checkov)
 
     @function
     async def plan(
@@ -265,7 +250,9 @@ class Shipyard:
         credentials = steps.AwsCredentials(
             aws_access_key_id, aws_secret_access_key, aws_session_token
         )
-        outcome = await self._deploy(ci, credentials, cluster, image, region, endpoint_url, timeout)
+        outcome = await self.deploy_outcome(
+            ci, credentials, cluster, image, region, endpoint_url=endpoint_url, timeout=timeout
+        )
         if not outcome.run.passed:
             raise steps.StageFailed(outcome.markdown or outcome.run.failure().args[0])
         return outcome.markdown
@@ -292,7 +279,9 @@ class Shipyard:
         credentials = steps.AwsCredentials(
             aws_access_key_id, aws_secret_access_key, aws_session_token
         )
-        outcome = await self._rollback(ci, credentials, cluster, region, endpoint_url, from_report)
+        outcome = await self.rollback_outcome(
+            ci, credentials, cluster, region, from_report, endpoint_url=endpoint_url
+        )
         if not outcome.run.passed:
             raise steps.StageFailed(outcome.markdown or outcome.run.failure().args[0])
         return outcome.markdown
@@ -309,64 +298,125 @@ class Shipyard:
         endpoint = ["--endpoint-url", endpoint_url] if endpoint_url else []
         return await steps.run(
             steps.fresh(runner),
-            ["python", "-m", "shipyard.deploy", *args, *endpoint, "--report-dir", "/out"],
+            ["python3", "-m", "shipyard.deploy", *args, *endpoint, "--report-dir", "/out"],
             args[0],
         )
 
-    async def _deploy(
+    async def deploy_outcome(
         self,
         ci: dagger.Directory,
         credentials: steps.AwsCredentials,
         cluster: str,
         image: str,
         region: str,
-        endpoint_url: str,
-        timeout: float,
+        *,
+        endpoint_url: str = "",
+        timeout: float = 900.0,
         container: dagger.Container | None = None,
         poll_interval: float = 5.0,
     ) -> DeployOutcome:
-        args = [
-            "deploy",
-            "--cluster",
-            cluster,
-            "--image",
-            image,
-            "--region",
-            region,
-            "--timeout",
-            str(timeout),
-            "--poll-interval",
-            str(poll_interval),
-        ]
+        """Run the deploy engine and keep its report, whatever the verdict (for the flows)."""
+        args = ["deploy", "--cluster", cluster, "--image", image, "--region", region]
+        args += ["--timeout", str(timeout), "--poll-interval", str(poll_interval)]
+        started = time.monotonic()
         run = await self._deploy_step(ci, credentials, args, endpoint_url, container)
-        return await DeployOutcome.read(run, "deploy")
+        return await DeployOutcome.read(run, "deploy", time.monotonic() - started)
 
-    async def _rollback(
+    async def rollback_outcome(
         self,
         ci: dagger.Directory,
         credentials: steps.AwsCredentials,
         cluster: str,
         region: str,
-        endpoint_url: str,
         from_report: dagger.File | None,
+        *,
+        endpoint_url: str = "",
         container: dagger.Container | None = None,
         poll_interval: float = 5.0,
     ) -> DeployOutcome:
+        """Return the services to a deploy report's restore points (for the flows)."""
         runner = container or toolchains.ci_runner(self._images(), ci)
-        args = [
-            "rollback",
-            "--cluster",
-            cluster,
-            "--region",
-            region,
-            "--poll-interval",
-            str(poll_interval),
-        ]
+        args = ["rollback", "--cluster", cluster, "--region", region]
+        args += ["--poll-interval", str(poll_interval)]
         if from_report is not None:
             runner = runner.with_file("/in/deploy-report.json", from_report)
             args += ["--from-report", "/in/deploy-report.json"]
+        started = time.monotonic()
         run = await self._deploy_step(ci, credentials, args, endpoint_url, runner)
-        return await DeployOutcome.read(run, "rollback")
+        return await DeployOutcome.read(run, "rollback", time.monotonic() - started)
+
+    @never_cached
+    async def smoke(
+        self,
+        ci: CiSource,
+        url: Annotated[
+            str, Doc("Base URL of a live deployment, e.g. https://staging.example.org")
+        ] = "",
+        service: Annotated[
+            dagger.Service | None, Doc("A running service to smoke instead of a URL (port 8080)")
+        ] = None,
+        deadline: Annotated[float, Doc("Seconds each check may keep retrying")] = 60.0,
+    ) -> str:
+        """Check a live deployment: health, a PNG tile, a timeseries and the metrics."""
+        summary, _ = await self.smoke_stage(ci, url, service=service, deadline=deadline)
+        return summary
+
+    async def smoke_stage(
+        self,
+        ci: dagger.Directory,
+        url: str,
+        *,
+        service: dagger.Service | None = None,
+        container: dagger.Container | None = None,
+        deadline: float = 60.0,
+    ) -> pipeline_flow.StageOutcome:
+        """Run the smoke suite; its Markdown report on a pass, StageFailed with it otherwise."""
+        if bool(url) == (service is not None):
+            raise pipeline_flow.PipelineError(
+                "smoke needs exactly one of --url (a live deployment) or --service (e.g. serve)"
+            )
+        runner = container or toolchains.ci_runner(self._images(), ci)
+        if service is not None:
+            runner = runner.with_service_binding("app", service)
+            url = f"http://app:{toolchains.APP_PORT}"
+        run = await steps.run(
+            steps.fresh(runner),
+            [
+                "python3",
+                "-m",
+                "shipyard.smoke",
+                url,
+                "--deadline",
+                str(deadline),
+                "--json-out",
+                "/work/smoke.json",
+            ],
+            "smoke",
+        )
+        report = await steps.json_file(run.container, "/work/smoke.json")
+        if not run.passed:
+            raise run.failure()
+        return run.stdout, {"smoke": report or {}}
+
+    @never_cached
+    async def rehearse(
+        self,
+        app: AppSource,
+        ci: CiSource,
+        fault: Annotated[
+            list[str] | None,
+            Doc(
+                "Break the release: crash, unhealthy, pull-error, slow-rollout or smoke-failure, "
+                "optionally as SERVICE=KIND (tiles, timeseries); repeatable"
+            ),
+        ] = None,
+        time_scale: Annotated[float, Doc("Simulated rollout seconds per real second")] = 20.0,
+        git_sha: Annotated[str, Doc("Tag of the rehearsed image")] = "rehearsal",
+    ) -> dagger.Directory:
+        """Play a whole release with no cloud account; returns summary.md and report.json."""
+        faults = flows.rehearsal_faults(fault or [])
+        report = await flows.rehearsal(self, self._images(), app, ci, faults, time_scale, git_sha)
+        return flows.report_directory(report)
 
     @function
     async def cost(
@@ -414,11 +464,23 @@ class DeployOutcome:
     report: dict[str, Any] | None
     markdown: str
     out: dagger.Directory
+    seconds: float
 
     @classmethod
-    async def read(cls, run: steps.StepRun, operation: str) -> DeployOutcome:
+    async def read(cls, run: steps.StepRun, operation: str, seconds: float) -> DeployOutcome:
         report = await steps.json_file(run.container, f"/out/{operation}-report.json")
         markdown = (
             await run.container.file(f"/out/{operation}-report.md").contents() if report else ""
         )
-        return cls(run, report, markdown, run.container.directory("/out"))
+        return cls(run, report, markdown, run.container.directory("/out"), seconds)
+
+    def stage(self, name: str) -> pipeline_flow.StageResult:
+        """This step as a pipeline stage: verdict, the report's reason, any failure dossier."""
+        if self.report is None:
+            summary = str(self.run.failure())
+        else:
+            summary = str(self.report.get("reason") or self.report.get("verdict"))
+        verdict = pipeline_flow.Verdict.PASSED if self.run.passed else pipeline_flow.Verdict.FAILED
+        return pipeline_flow.StageResult(
+            name, verdict, summary, self.seconds, flows.deploy_details(self.report)
+        )

@@ -15,23 +15,30 @@ APP_PORT: Final = 8080
 APP_PLATFORM: Final = dagger.Platform("linux/amd64")
 DEV_LOCK: Final = "requirements-dev.lock"
 CI_LOCK: Final = "requirements.lock"
+VENV: Final = "/opt/venv"
 TERRAFORM_DOCS_BINARY: Final = "/usr/local/bin/terraform-docs"
-CHECKOV: Final = "/opt/checkov/bin/checkov"
 
 
-def python_base(images: ImageCatalog) -> dagger.Container:
-    """The Python image with uv, and pip/uv download caches shared by every Python toolchain."""
+def python_base(images: ImageCatalog, image: str = "PYTHON") -> dagger.Container:
+    """A Python image with uv and an empty virtualenv at /opt/venv first on PATH, and the pip/uv
+    download caches shared by every Python toolchain. A virtualenv, because distribution Pythons
+    refuse installs into the system site-packages (PEP 668)."""
     return (
         dag.container()
-        .from_(images.reference("PYTHON"))
+        .from_(images.reference(image))
         .with_env_variable("PYTHONUNBUFFERED", "1")
         .with_env_variable("PYTHONDONTWRITEBYTECODE", "1")
         .with_env_variable("PIP_DISABLE_PIP_VERSION_CHECK", "1")
         .with_env_variable("PIP_ROOT_USER_ACTION", "ignore")
+        .with_env_variable("PIP_BREAK_SYSTEM_PACKAGES", "1")
         .with_env_variable("UV_LINK_MODE", "copy")
+        .with_env_variable("UV_PYTHON_DOWNLOADS", "never")
         .with_mounted_cache("/root/.cache/pip", dag.cache_volume("shipyard-pip"))
         .with_mounted_cache("/root/.cache/uv", dag.cache_volume("shipyard-uv"))
-        .with_exec(["pip", "install", "--quiet", f"uv=={UV_VERSION}"])
+        .with_exec(["sh", "-c", f"uv --version || python3 -m pip install --quiet uv=={UV_VERSION}"])
+        .with_exec(["uv", "venv", "--quiet", VENV])
+        .with_env_variable("VIRTUAL_ENV", VENV)
+        .with_env_variable("PATH", f"{VENV}/bin:$PATH", expand=True)
     )
 
 
@@ -41,7 +48,7 @@ def dev_environment(images: ImageCatalog, project: dagger.Directory) -> dagger.C
     change reuses the installed layer."""
     install = (
         f"grep -v '^-e ' /deps/{DEV_LOCK} > /deps/requirements.txt && "
-        "uv pip install --system --quiet --require-hashes -r /deps/requirements.txt"
+        "uv pip install --quiet --require-hashes -r /deps/requirements.txt"
     )
     return (
         python_base(images)
@@ -53,23 +60,16 @@ def dev_environment(images: ImageCatalog, project: dagger.Directory) -> dagger.C
     )
 
 
-def ci_runner(images: ImageCatalog, ci_source: dagger.Directory) -> dagger.Container:
-    """The pipeline's own Python core (deploy engine, smoke suite, rehearsal front) installed from
-    ci/requirements.lock, for the steps that run inside the engine."""
+def ci_runner(
+    images: ImageCatalog, ci_source: dagger.Directory, image: str = "PYTHON"
+) -> dagger.Container:
+    """The pipeline's own Python core (deploy engine, smoke suite, rehearsal front, gates)
+    installed from ci/requirements.lock, for the steps that run inside the engine."""
     return (
-        python_base(images)
+        python_base(images, image)
         .with_file(f"/deps/{CI_LOCK}", ci_source.file(CI_LOCK))
         .with_exec(
-            [
-                "uv",
-                "pip",
-                "install",
-                "--system",
-                "--quiet",
-                "--require-hashes",
-                "-r",
-                f"/deps/{CI_LOCK}",
-            ]
+            ["uv", "pip", "install", "--quiet", "--require-hashes", "-r", f"/deps/{CI_LOCK}"]
         )
         .with_directory("/opt/shipyard", ci_source)
         .with_env_variable("PYTHONPATH", "/opt/shipyard/src")
@@ -90,20 +90,12 @@ def app_service(image: dagger.Container) -> dagger.Service:
 
 
 def gates_runner(
-    images: ImageCatalog,
-    ci_source: dagger.Directory,
-    checkov_lock: dagger.File | None = None,
+    images: ImageCatalog, ci_source: dagger.Directory, with_checkov: bool = False
 ) -> dagger.Container:
-    """The core with the gates' tools: the pinned terraform-docs and, for scans, checkov in its
-    own virtualenv from its hash-pinned lock (its dependency pins clash with the core's)."""
+    """The core with the gates' tools: the pinned terraform-docs and, for scans, the checkov
+    image itself as the base (checkov stays in its own environment, the core in /opt/venv)."""
     terraform_docs = (
         dag.container().from_(images.reference("TERRAFORM_DOCS")).file(TERRAFORM_DOCS_BINARY)
     )
-    runner = ci_runner(images, ci_source).with_file(TERRAFORM_DOCS_BINARY, terraform_docs)
-    if checkov_lock is None:
-        return runner
-    install = (
-        "uv venv --quiet /opt/checkov && VIRTUAL_ENV=/opt/checkov "
-        "uv pip install --quiet --require-hashes -r /deps/checkov.lock"
-    )
-    return runner.with_file("/deps/checkov.lock", checkov_lock).with_exec(["sh", "-c", install])
+    base = "CHECKOV" if with_checkov else "PYTHON"
+    return ci_runner(images, ci_source, base).with_file(TERRAFORM_DOCS_BINARY, terraform_docs)

@@ -5,7 +5,6 @@ from typing import Any
 
 import dagger
 import pytest
-
 from shipyard.main import Shipyard
 
 NEVER_CACHED = {"publish", "deploy", "rollback", "smoke", "notify", "pipeline", "rehearse"}
@@ -81,7 +80,9 @@ def test_secrets_are_only_ever_taken_as_secrets() -> None:
     for name, fn in _functions().items():
         for parameter in fn.parameters.values():
             if any(word in parameter.name.lower() for word in words):
-                assert _without_none(parameter.resolved_type) is dagger.Secret, f"{name} --{parameter.name}"
+                assert _without_none(parameter.resolved_type) is dagger.Secret, (
+                    f"{name} --{parameter.name}"
+                )
 
 
 def test_the_main_object_constructor_is_documented() -> None:
