@@ -483,10 +483,15 @@ async def run_smoke(
     clock = time.monotonic
     started = clock()
     timeout = httpx.Timeout(config.request_timeout_s)
+    verify: bool | ssl.SSLContext = (
+        config.verify_tls
+        if isinstance(config.verify_tls, bool)
+        else (ssl.create_default_context(cafile=config.verify_tls))
+    )
     checks = _checks(config)
     results: dict[str, CheckResult] = {}
     async with httpx.AsyncClient(
-        base_url=base, timeout=timeout, verify=config.verify_tls, follow_redirects=False
+        base_url=base, timeout=timeout, verify=verify, follow_redirects=False
     ) as client:
 
         async def one(check: _Check) -> None:
