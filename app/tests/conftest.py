@@ -1,0 +1,68 @@
+"""Shared fixtures: the embedded dataset is generated once per test session (a few seconds)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from gridserve import data
+from gridserve.main import create_app
+from gridserve.settings import Settings
+
+REGIONAL_ID = "regional"
+BROKEN_ID = "broken"
+
+
+@pytest.fixture(scope="session")
+def dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("embedded")
+    data.generate(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def regional_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small collection over 0..30 E, 30..60 N for ten days: tiles elsewhere are empty."""
+    directory = tmp_path_factory.mktemp("regional")
+    grid = data.Grid(lat=np.arange(59.5, 30, -1.0), lon=np.arange(0.5, 30, 1.0), days=np.arange(10))
+    values = data.temperature(grid)
+    data.write_store(directory / data.MAP_STORE, grid, values, (1, 30, 30))
+    data.write_store(directory / data.TIMESERIES_STORE, grid, values, (10, 10, 10))
+    return directory
+
+
+@pytest.fixture
+def settings(dataset_dir: Path) -> Settings:
+    return Settings(data_dir=dataset_dir, git_sha="0123abc", version="9.9.9")
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def multi_client(dataset_dir: Path, regional_dir: Path, tmp_path: Path) -> Iterator[TestClient]:
+    """The embedded, a regional and a broken (missing) collection side by side."""
+    settings = Settings(
+        collections={
+            data.COLLECTION_ID: str(dataset_dir),
+            REGIONAL_ID: str(regional_dir),
+            BROKEN_ID: str(tmp_path / "nothing-here"),
+        }
+    )
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def dataset_copy(dataset_dir: Path, tmp_path: Path) -> Path:
+    """A private copy that a test may damage."""
+    copy = tmp_path / "copy"
+    shutil.copytree(dataset_dir, copy)
+    return copy
