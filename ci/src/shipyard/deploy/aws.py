@@ -10,6 +10,8 @@ from typing import Any
 import boto3  # type: ignore[import-untyped, unused-ignore]
 import botocore.config  # type: ignore[import-untyped, unused-ignore]
 import botocore.exceptions  # type: ignore[import-untyped, unused-ignore]
+import botocore.loaders  # type: ignore[import-untyped, unused-ignore]
+import botocore.session  # type: ignore[import-untyped, unused-ignore]
 
 from shipyard.deploy.config import DeployConfig
 from shipyard.deploy.errors import DeployError
@@ -38,6 +40,17 @@ CREDENTIALS_FIX = (
 )
 
 
+# Parsed service models are cached by the loader; sharing it makes each new client cheap.
+_MODEL_LOADER = botocore.loaders.create_loader()
+
+
+def boto3_session(region: str, **credentials: str) -> Any:
+    """A boto3 session with its own credentials and the process-wide service model cache."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _MODEL_LOADER)
+    return boto3.session.Session(botocore_session=core, region_name=region, **credentials)
+
+
 @dataclass(frozen=True)
 class Clients:
     ecs: Any
@@ -57,7 +70,7 @@ def connect(config: DeployConfig) -> Clients:
         }
         if config.credentials.session_token:
             explicit["aws_session_token"] = config.credentials.session_token
-    session = boto3.session.Session(region_name=config.region, **explicit)
+    session = boto3_session(config.region, **explicit)
     client_config = botocore.config.Config(
         retries={"mode": "standard", "max_attempts": config.max_attempts},
         connect_timeout=10,

@@ -20,6 +20,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import boto3  # type: ignore[import-untyped, unused-ignore]
+import botocore.loaders  # type: ignore[import-untyped, unused-ignore]
+import botocore.session  # type: ignore[import-untyped, unused-ignore]
 import httpx
 from shipyard.rehearsal.model import (
     ContainerInfo,
@@ -34,6 +36,16 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
 JSON_TYPE = "application/x-amz-json-1.1"
 # moto accepts any credentials; these only keep boto3 from looking for real ones.
 MOTO_CREDENTIALS = {"aws_access_key_id": "rehearsal", "aws_secret_access_key": "rehearsal"}
+
+
+_MODEL_LOADER = botocore.loaders.create_loader()
+
+
+def moto_session(region: str) -> Any:
+    """A boto3 session for moto that shares one parsed-model cache (client creation is slow)."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _MODEL_LOADER)
+    return boto3.session.Session(botocore_session=core, region_name=region, **MOTO_CREDENTIALS)
 
 
 class ScaledClock:
@@ -85,7 +97,7 @@ class RehearsalFront:
         throttle: dict[str, int] | None = None,
     ) -> None:
         self.moto_url = moto_url.rstrip("/")
-        session = boto3.session.Session(region_name=region, **MOTO_CREDENTIALS)
+        session = moto_session(region)
         self._ecs = session.client("ecs", endpoint_url=self.moto_url)
         self._logs = session.client("logs", endpoint_url=self.moto_url)
         self._http = httpx.Client(timeout=30.0)
@@ -359,6 +371,8 @@ def http_probe(url: str) -> Callable[[], bool]:
 class _RequestHandler(BaseHTTPRequestHandler):
     front: RehearsalFront
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, each answer waits ~40 ms.
+    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

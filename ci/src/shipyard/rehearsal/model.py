@@ -71,7 +71,10 @@ class Timings:
     unhealthy_after: float = 15.0
     pull_fail_after: float = 5.0
     relaunch_delay: float = 3.0
-    drain: float = 5.0
+    drain: float = 15.0
+    # The scheduler declares steady state only after watching a deployment for a while, so a
+    # replaced (e.g. failed) deployment stays visible at least this long.
+    steady_after: float = 15.0
     slow_factor: float = 40.0
 
 
@@ -567,7 +570,10 @@ class RolloutModel:
             return
         ours = [t for t in service.tasks if t.deployment_id == primary.id and t.live]
         healthy = [t for t in ours if t.health == "HEALTHY"]
-        if len(healthy) < primary.desired_count:
+        if (
+            len(healthy) < primary.desired_count
+            or now - primary.created_at < self.timings.steady_after
+        ):
             return
         others = [t for t in service.tasks if t.deployment_id != primary.id and t.live]
         for task in others:

@@ -11,8 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import boto3  # type: ignore[import-untyped, unused-ignore]
-from shipyard.rehearsal.front import MOTO_CREDENTIALS
+from shipyard.rehearsal.front import moto_session
 
 ASSUME_ECS_TASKS = json.dumps(
     {
@@ -151,4 +150,4 @@ def seed_account(
 
 
 def _session(region: str) -> Any:
-    return boto3.session.Session(region_name=region, **MOTO_CREDENTIALS)
+    return moto_session(region)

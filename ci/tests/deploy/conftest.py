@@ -1,0 +1,101 @@
+"""A real moto server per session, and per test a seeded account behind a rehearsal front."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from shipyard.deploy import Credentials, DeployConfig
+from shipyard.rehearsal.front import RehearsalFront, ScaledClock, moto_session
+from shipyard.rehearsal.local import moto_server, rehearsal_front
+from shipyard.rehearsal.model import Fault
+from shipyard.rehearsal.seed import SeededAccount, push_image, seed_account
+
+# 20 simulated seconds per real second: a healthy rollout (~26 s simulated) takes ~1.3 s and
+# the engine's 0.25 s poll is ECS's usual 5 s.
+TIME_SCALE = 20.0
+POLL_SECONDS = 0.25
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
+
+
+@dataclass
+class Rig:
+    url: str
+    front: RehearsalFront
+    account: SeededAccount
+    new_image: str
+    lines: list[str] = field(default_factory=list)
+
+    def config(self, **overrides: Any) -> DeployConfig:
+        settings: dict[str, Any] = {
+            "cluster": self.account.cluster,
+            "image": self.new_image,
+            "services": self.account.services,
+            "containers": ("app",),
+            "endpoint_url": self.url,
+            "credentials": Credentials("AKIATESTTESTTEST0000", "test-secret-key"),
+            "timeout_seconds": 30.0,
+            "poll_interval_seconds": POLL_SECONDS,
+        }
+        settings.update(overrides)
+        return DeployConfig(**settings)
+
+    def log(self, line: str) -> None:
+        self.lines.append(line)
+
+    def client(self, name: str) -> Any:
+        session = moto_session("ap-southeast-2")
+        return session.client(name, endpoint_url=self.url)
+
+    def service(self, name: str) -> dict[str, Any]:
+        answer = self.client("ecs").describe_services(cluster=self.account.cluster, services=[name])
+        return dict(answer["services"][0])
+
+    def mutating_calls(self) -> int:
+        mutating = ("RegisterTaskDefinition", "UpdateService", "DeregisterTaskDefinition")
+        return sum(n for op, n in self.front.calls.items() if op.endswith(mutating))
+
+
+RigFactory = Callable[..., Rig]
+
+
+@pytest.fixture
+def make_rig(moto_url: str) -> Iterator[RigFactory]:
+    with ExitStack() as stack:
+
+        def make(
+            faults: tuple[str, ...] = (),
+            services: tuple[str, ...] = ("tiles", "timeseries"),
+            throttle: dict[str, int] | None = None,
+            circuit_breaker: bool = True,
+        ) -> Rig:
+            url, front = stack.enter_context(
+                rehearsal_front(
+                    moto_url,
+                    faults=[Fault.parse(f) for f in faults],
+                    clock=ScaledClock(TIME_SCALE),
+                )
+            )
+            account = seed_account(
+                url,
+                cluster=f"scidata-{next(_names)}",
+                services=services,
+                circuit_breaker=circuit_breaker,
+            )
+            new_image = push_image(url, account.region, account.repository, "v2")
+            front.throttle.update(throttle or {})
+            front.calls.clear()
+            return Rig(url, front, account, new_image)
+
+        yield make
