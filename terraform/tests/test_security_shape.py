@@ -1,0 +1,163 @@
+"""Platform rules read from the HCL. The proof that they hold is the checkov gate
+(test_gates.py); these tests pin the details checkov has no rule for."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+TerraformTree = Any  # the fixture type lives in conftest.py, which is not importable
+
+# What the deploy engine calls (ci/src/shipyard/deploy), and pushing the image. Nothing more.
+DEPLOY_ACTIONS = {
+    "ecr:GetAuthorizationToken",
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:CompleteLayerUpload",
+    "ecr:DescribeImages",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:InitiateLayerUpload",
+    "ecr:PutImage",
+    "ecr:UploadLayerPart",
+    "ecs:DescribeClusters",
+    "ecs:DescribeServices",
+    "ecs:DescribeTaskDefinition",
+    "ecs:DescribeTasks",
+    "ecs:ListTasks",
+    "ecs:RegisterTaskDefinition",
+    "ecs:UpdateService",
+    "logs:FilterLogEvents",
+    "logs:GetLogEvents",
+    "iam:PassRole",
+}
+# Actions AWS cannot scope to a resource; every other deploy statement names its resources.
+UNSCOPABLE = {
+    "ecr:GetAuthorizationToken",
+    "ecs:DescribeTaskDefinition",
+    "ecs:RegisterTaskDefinition",
+}
+
+
+def _ecs_service(tree: TerraformTree) -> dict[str, Any]:
+    found: dict[str, Any] = tree.resources(tree.module_dir("ecs-service"))["aws_ecs_service.this"]
+    return found
+
+
+def _statements(tree: TerraformTree, document: str) -> list[dict[str, Any]]:
+    data = tree.resources(tree.module_dir("iam"), kind="data")
+    statements: list[dict[str, Any]] = data[f"aws_iam_policy_document.{document}"]["statement"]
+    return statements
+
+
+def test_service_rolls_back_through_the_circuit_breaker(tree: TerraformTree) -> None:
+    service = _ecs_service(tree)
+    assert service["deployment_circuit_breaker"] == [{"enable": True, "rollback": True}]
+    assert service["deployment_minimum_healthy_percent"] == 50
+    assert service["deployment_maximum_percent"] == 200
+    grace = service["health_check_grace_period_seconds"]
+    assert grace == "${var.health_check_grace_period_seconds}"
+
+
+def test_service_leaves_the_task_definition_to_the_pipeline(tree: TerraformTree) -> None:
+    (lifecycle,) = _ecs_service(tree)["lifecycle"]
+    assert "task_definition" in lifecycle["ignore_changes"]
+
+
+def test_service_is_private_and_scales_on_cpu(tree: TerraformTree) -> None:
+    resources = tree.resources(tree.module_dir("ecs-service"))
+    (network,) = resources["aws_ecs_service.this"]["network_configuration"]
+    assert network["assign_public_ip"] is False
+    policy = resources["aws_appautoscaling_policy.cpu"]
+    assert policy["policy_type"] == "TargetTrackingScaling"
+    ingress = resources["aws_vpc_security_group_ingress_rule.from_alb"]
+    assert ingress["referenced_security_group_id"] == "${var.alb_security_group_id}"
+    assert "cidr_ipv4" not in ingress
+
+
+def test_container_is_hardened_and_told_its_role(tree: TerraformTree) -> None:
+    locals_ = tree.blocks(tree.module_dir("ecs-service"), "locals")
+    (container,) = locals_["container_definitions"]
+    assert container["readonlyRootFilesystem"] is True
+    assert container["privileged"] is False
+    assert container["user"] == "${var.container_user}"
+    assert container["logConfiguration"]["logDriver"] == "awslogs"
+    assert container["healthCheck"]["command"][:2] == ["CMD", "python"]
+    assert "GRIDSERVE_ROLE = var.app_role" in locals_["environment"]
+    health = tree.blocks(tree.module_dir("ecs-service"), "variable")["health_check_path"]
+    assert health["default"] == "/health"
+
+
+def test_container_user_rejects_root(tree: TerraformTree) -> None:
+    user = tree.blocks(tree.module_dir("ecs-service"), "variable")["container_user"]
+    (validation,) = user["validation"]
+    assert "[1-9]" in validation["condition"], "uid 0 must not pass the validation"
+
+
+def test_deploy_role_may_do_exactly_what_the_deploy_engine_does(tree: TerraformTree) -> None:
+    actions = {action for s in _statements(tree, "deploy") for action in s["actions"]}
+    assert actions == DEPLOY_ACTIONS
+    assert not any("*" in action for action in actions)
+
+
+def test_deploy_role_scopes_every_scopable_action(tree: TerraformTree) -> None:
+    for statement in _statements(tree, "deploy"):
+        if statement["resources"] != ["*"]:
+            continue
+        unscoped = set(statement["actions"]) - UNSCOPABLE
+        constrained = "condition" in statement
+        assert not unscoped or constrained, f"{statement['sid']} grants {unscoped} on *"
+
+
+def test_deploy_role_passes_only_the_service_roles_to_ecs(tree: TerraformTree) -> None:
+    (passrole,) = [s for s in _statements(tree, "deploy") if "iam:PassRole" in s["actions"]]
+    resources = json.dumps(passrole["resources"])
+    assert "aws_iam_role.execution.arn" in resources
+    assert "aws_iam_role.task" in resources
+    assert "aws_iam_role.deploy" not in resources
+    (condition,) = passrole["condition"]
+    assert condition["variable"] == "iam:PassedToService"
+    assert condition["values"] == ["ecs-tasks.amazonaws.com"]
+
+
+def test_deploy_role_trusts_only_this_repository_and_its_environments(
+    tree: TerraformTree,
+) -> None:
+    (statement,) = _statements(tree, "deploy_assume")
+    assert statement["actions"] == ["sts:AssumeRoleWithWebIdentity"]
+    conditions = {c["variable"].split(":")[-1]: c for c in statement["condition"]}
+    assert conditions["aud"]["test"] == "StringEquals"
+    assert conditions["aud"]["values"] == ["sts.amazonaws.com"]
+    # StringEquals: no wildcard can widen the subject to other repositories or branches.
+    assert conditions["sub"]["test"] == "StringEquals"
+    subjects = tree.blocks(tree.module_dir("iam"), "locals")["github_subjects"]
+    assert "repo:${var.github_repository}:environment:${env}" in subjects
+
+
+def test_task_roles_only_read_the_data_bucket(tree: TerraformTree) -> None:
+    actions = {a for s in _statements(tree, "task_read_data") for a in s["actions"]}
+    assert actions == {
+        "s3:ListBucket",
+        "s3:GetBucketLocation",
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "kms:Decrypt",
+    }
+
+
+def test_load_balancer_drops_invalid_headers_and_redirects_http(tree: TerraformTree) -> None:
+    resources = tree.resources(tree.module_dir("alb"))
+    alb = resources["aws_lb.this"]
+    assert alb["drop_invalid_header_fields"] is True
+    assert alb["access_logs"][0]["enabled"] is True
+    (http_action,) = resources["aws_lb_listener.http"]["default_action"]
+    assert http_action["type"] == "redirect"
+    assert http_action["redirect"][0]["protocol"] == "HTTPS"
+    target_group = resources["aws_lb_target_group.this"]
+    assert target_group["health_check"][0]["path"] == "${var.health_check_path}"
+
+
+def test_ecr_repository_is_immutable_scanned_and_kms_encrypted(tree: TerraformTree) -> None:
+    repository = tree.resources(tree.module_dir("ecr"))["aws_ecr_repository.this"]
+    assert repository["image_tag_mutability"] == "IMMUTABLE"
+    assert repository["image_scanning_configuration"] == [{"scan_on_push": True}]
+    assert repository["encryption_configuration"][0]["encryption_type"] == "KMS"
