@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-
 from shipyard.deploy import Credentials, DeployConfig
 from shipyard.rehearsal.front import RehearsalFront, ScaledClock, moto_session
 from shipyard.rehearsal.local import moto_server, rehearsal_front

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from shipyard.deploy import Credentials, DeployError, deploy, plan, rollback, verify
 from shipyard.deploy.report import SCHEMA_VERSION
 
@@ -122,7 +121,8 @@ def test_rollout_slower_than_timeout_times_out_and_rolls_back(make_rig: RigFacto
 
     tiles = outcome(report, "tiles")
     assert tiles.verdict == "timed_out"
-    assert "after 2 s" in tiles.reason and "raise the timeout" in tiles.reason
+    assert "after 2 s" in tiles.reason
+    assert "raise the timeout" in tiles.reason
     assert 2.0 <= tiles.timings["rollout"] < 6.0
     assert tiles.rollback.verdict == "succeeded"
     assert arn_of(rig, "tiles") == before
@@ -164,7 +164,8 @@ def test_foreign_deployment_mid_flight_stops_the_run(make_rig: RigFactory) -> No
     tiles = outcome(report, "tiles")
     assert report.verdict == "conflict"
     assert tiles.verdict == "conflict"
-    assert foreign in tiles.reason and "someone else" in tiles.reason
+    assert foreign in tiles.reason
+    assert "someone else" in tiles.reason
     assert tiles.rollback is None, "the other deploy owns the service now"
     assert outcome(report, "timeseries").verdict == "not_started"
     assert "run rollback with this report" in report.reason
@@ -272,16 +273,15 @@ def test_failed_rollback_is_reported_next_to_the_failure(make_rig: RigFactory) -
 
     tiles, timeseries = outcome(report, "tiles"), outcome(report, "timeseries")
     assert report.verdict == "failed"
-    assert timeseries.verdict == "failed" and timeseries.dossier is not None
+    assert timeseries.verdict == "failed"
+    assert timeseries.dossier is not None
     assert tiles.rollback.verdict == "failed"
     assert tiles.rollback.dossier is not None
     assert "ROLLBACK ALSO FAILED for tiles" in report.reason
     assert "service timeseries failed" in report.reason
     markdown = report.to_markdown()
-    assert (
-        "rollback to `" in markdown
-        and f"Failure dossier of {tiles.rollback.deployment_id}" in markdown
-    )
+    assert "rollback to `" in markdown
+    assert f"Failure dossier of {tiles.rollback.deployment_id}" in markdown
 
 
 def test_plan_changes_nothing(make_rig: RigFactory) -> None:
@@ -297,7 +297,8 @@ def test_plan_changes_nothing(make_rig: RigFactory) -> None:
     assert ecs.list_task_definitions()["taskDefinitionArns"] == families_before
     assert {s: arn_of(rig, s) for s in services_before} == services_before
     tiles = planned.services[0]
-    assert tiles.service == "tiles" and tiles.containers == ("app",)
+    assert tiles.service == "tiles"
+    assert tiles.containers == ("app",)
     changed = [line for line in tiles.diff.splitlines() if line[:1] in "+-"]
     assert changed == [
         f"--- tiles: {services_before['tiles']}",
@@ -332,7 +333,8 @@ def test_verify_refuses_a_deployment_in_progress_unless_forced(make_rig: RigFact
 
     assert not blocked.ok
     assert "service tiles: a deployment is already in progress" in blocked.render()
-    assert forced.ok and "warning: service tiles" in forced.render()
+    assert forced.ok
+    assert "warning: service tiles" in forced.render()
 
 
 def test_standalone_rollback_to_report_and_to_previous_revision(

@@ -1,0 +1,336 @@
+"""The pure decisions of the deploy engine, tested on plain data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import botocore.exceptions
+import pytest
+from shipyard.deploy import Credentials, DeployConfig, DeployError
+from shipyard.deploy.aws import describe_error
+from shipyard.deploy.config import parse_image
+from shipyard.deploy.dossier import log_stream_name, stopped_task
+from shipyard.deploy.engine import previous_revision, redacting, started_deployment
+from shipyard.deploy.plan import READ_ONLY_KEYS, registration_input, select_containers
+from shipyard.deploy.report import DeployReport, RestorePoint, load_restore_points
+from shipyard.deploy.verify import circuit_breaker_finding, deployment_in_progress
+from shipyard.deploy.watch import Expectation, Phase, judge, new_events, watch
+
+OLD, NEW, OTHER = "arn:td/app:1", "arn:td/app:2", "arn:td/app:3"
+EXPECT = Expectation("ecs-svc/ours", NEW, OLD, frozenset({"ecs-svc/old"}))
+
+
+def deployment(
+    id_: str, status: str, state: str, td: str, running: int = 2, desired: int = 2, reason: str = ""
+) -> dict[str, Any]:
+    return {
+        "id": id_,
+        "status": status,
+        "rolloutState": state,
+        "taskDefinition": td,
+        "runningCount": running,
+        "desiredCount": desired,
+        "rolloutStateReason": reason,
+    }
+
+
+def service(*deployments: dict[str, Any], running: int = 2) -> dict[str, Any]:
+    return {
+        "serviceName": "tiles",
+        "deployments": list(deployments),
+        "runningCount": running,
+        "desiredCount": 2,
+        "events": [],
+    }
+
+
+def test_success_needs_our_deployment_primary_completed_and_fully_running() -> None:
+    done = service(deployment("ecs-svc/ours", "PRIMARY", "COMPLETED", NEW))
+    assert judge(done, EXPECT).phase is Phase.SUCCEEDED
+
+
+@pytest.mark.parametrize(
+    "snapshot",
+    [
+        service(
+            deployment("ecs-svc/ours", "PRIMARY", "IN_PROGRESS", NEW, running=1),
+            deployment("ecs-svc/old", "ACTIVE", "COMPLETED", OLD),
+        ),
+        service(deployment("ecs-svc/ours", "PRIMARY", "COMPLETED", NEW, running=1), running=1),
+        service(deployment("ecs-svc/ours", "PRIMARY", "COMPLETED", NEW), running=3),
+    ],
+)
+def test_not_yet_done_is_in_progress(snapshot: dict[str, Any]) -> None:
+    assert judge(snapshot, EXPECT).phase is Phase.IN_PROGRESS
+
+
+def test_circuit_breaker_rollback_is_a_failure_although_the_service_is_stable() -> None:
+    # What the services_stable waiter calls success: one deployment, running == desired.
+    rolled_back = service(
+        deployment("ecs-svc/rb", "PRIMARY", "IN_PROGRESS", OLD),
+        deployment(
+            "ecs-svc/ours",
+            "ACTIVE",
+            "FAILED",
+            NEW,
+            running=0,
+            reason="ECS deployment circuit breaker: tasks failed to start.",
+        ),
+    )
+    verdict = judge(rolled_back, EXPECT)
+    assert verdict.phase is Phase.FAILED
+    assert "circuit breaker rolled the service back to arn:td/app:1" in verdict.reason
+    settled = service(deployment("ecs-svc/rb", "PRIMARY", "COMPLETED", OLD))
+    assert judge(settled, EXPECT).phase is Phase.FAILED
+
+
+def test_failed_without_rollback_is_a_failure() -> None:
+    failed = service(
+        deployment(
+            "ecs-svc/ours", "PRIMARY", "FAILED", NEW, running=0, reason="tasks failed to start"
+        )
+    )
+    assert judge(failed, EXPECT).reason.endswith("failed: tasks failed to start")
+
+
+def test_foreign_deployment_is_a_conflict() -> None:
+    foreign = service(
+        deployment("ecs-svc/theirs", "PRIMARY", "IN_PROGRESS", OTHER),
+        deployment("ecs-svc/ours", "ACTIVE", "IN_PROGRESS", NEW),
+    )
+    verdict = judge(foreign, EXPECT)
+    assert verdict.phase is Phase.CONFLICT
+    assert "ecs-svc/theirs" in verdict.reason
+    assert OTHER in verdict.reason
+
+
+def test_foreign_deployment_to_the_old_definition_is_still_a_conflict() -> None:
+    foreign = service(
+        deployment("ecs-svc/theirs", "PRIMARY", "IN_PROGRESS", OLD),
+        deployment("ecs-svc/ours", "ACTIVE", "IN_PROGRESS", NEW),
+    )
+    assert judge(foreign, EXPECT).phase is Phase.CONFLICT
+
+
+def test_vanished_deployment_is_a_failure() -> None:
+    gone = service(deployment("ecs-svc/old", "PRIMARY", "COMPLETED", OLD))
+    assert judge(gone, EXPECT).phase is Phase.FAILED
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_watch_reports_within_one_poll_of_the_change() -> None:
+    fake = FakeTime()
+    in_progress = service(deployment("ecs-svc/ours", "PRIMARY", "IN_PROGRESS", NEW, running=0))
+    failed = service(deployment("ecs-svc/ours", "PRIMARY", "FAILED", NEW, running=0))
+
+    def describe() -> dict[str, Any]:
+        return failed if fake.now >= 42.0 else in_progress
+
+    lines: list[str] = []
+    result = watch(
+        describe,
+        EXPECT,
+        name="tiles",
+        timeout=600,
+        poll_interval=5,
+        log=lines.append,
+        clock=fake.clock,
+        sleep=fake.sleep,
+    )
+    assert result.verdict.phase is Phase.FAILED
+    assert 42.0 <= result.seconds <= 47.0
+    assert len(lines) == 2, "a status line only when something changed"
+
+
+def test_watch_times_out_exactly() -> None:
+    fake = FakeTime()
+    stuck = service(deployment("ecs-svc/ours", "PRIMARY", "IN_PROGRESS", NEW, running=0))
+    result = watch(
+        lambda: stuck,
+        EXPECT,
+        name="tiles",
+        timeout=12,
+        poll_interval=5,
+        log=lambda _: None,
+        clock=fake.clock,
+        sleep=fake.sleep,
+    )
+    assert result.verdict.phase is Phase.TIMED_OUT
+    assert result.seconds == 12.0
+
+
+def test_new_events_are_printed_once_oldest_first() -> None:
+    seen: set[str] = set()
+    snapshot = {"events": [{"id": "2", "message": "second"}, {"id": "1", "message": "first"}]}
+    assert new_events(snapshot, seen) == ["first", "second"]
+    assert new_events(snapshot, seen) == []
+
+
+LIVE_TASK_DEFINITION: dict[str, Any] = {
+    "taskDefinitionArn": OLD,
+    "revision": 1,
+    "status": "ACTIVE",
+    "family": "app",
+    "requiresAttributes": [{"name": "x"}],
+    "compatibilities": ["FARGATE"],
+    "registeredAt": "2026-01-01",
+    "registeredBy": "someone",
+    "cpu": "256",
+    "containerDefinitions": [
+        {"name": "app", "image": "repo:v1", "essential": True},
+        {"name": "sidecar", "image": "envoy:1", "essential": False},
+    ],
+}
+
+
+def test_registration_swaps_only_the_named_container_and_strips_read_only_keys() -> None:
+    tags = [{"key": "project", "value": "scidata"}]
+    rendered = registration_input(LIVE_TASK_DEFINITION, tags, "repo@sha256:" + "a" * 64, ("app",))
+    assert not set(READ_ONLY_KEYS) & set(rendered)
+    assert rendered["tags"] == tags
+    images = {c["name"]: c["image"] for c in rendered["containerDefinitions"]}
+    assert images == {"app": "repo@sha256:" + "a" * 64, "sidecar": "envoy:1"}
+    assert LIVE_TASK_DEFINITION["containerDefinitions"][0]["image"] == "repo:v1", "input intact"
+
+
+def test_container_choice_errors_name_the_containers() -> None:
+    with pytest.raises(DeployError, match=r"ambiguous: pass the container name"):
+        select_containers(LIVE_TASK_DEFINITION, (), "tiles")
+    with pytest.raises(
+        DeployError, match=r"no container named web \(it has \['app', 'sidecar'\]\)"
+    ):
+        select_containers(LIVE_TASK_DEFINITION, ("web",), "tiles")
+    assert select_containers(LIVE_TASK_DEFINITION, ("sidecar",), "tiles") == ("sidecar",)
+
+
+def test_image_references() -> None:
+    digest = "sha256:" + "b" * 64
+    ecr = parse_image(f"123456789012.dkr.ecr.ap-southeast-2.amazonaws.com/grid/serve@{digest}")
+    assert (ecr.repository, ecr.digest, ecr.tag, ecr.ecr_account) == (
+        "grid/serve",
+        digest,
+        None,
+        "123456789012",
+    )
+    local = parse_image("localhost:5000/gridserve:v2")
+    assert (local.registry, local.repository, local.tag, local.ecr_account) == (
+        "localhost:5000",
+        "gridserve",
+        "v2",
+        None,
+    )
+    with pytest.raises(DeployError, match="digest must be sha256"):
+        parse_image("repo@sha256:abc")
+    with pytest.raises(DeployError, match="not an image reference"):
+        parse_image("two words")
+
+
+def test_config_validation_names_the_input() -> None:
+    with pytest.raises(DeployError, match="repeat a name"):
+        DeployConfig(cluster="c", image="repo:v1", services=("tiles", "tiles"))
+    with pytest.raises(DeployError, match="poll interval must be positive"):
+        DeployConfig(cluster="c", image="repo:v1", poll_interval_seconds=0)
+    with pytest.raises(DeployError, match="cluster is empty"):
+        DeployConfig(cluster=" ", image="repo:v1")
+    assert DeployConfig(cluster="c", image="repo:v1").services == ("tiles", "timeseries")
+
+
+def test_credentials_and_redaction() -> None:
+    credentials = Credentials("AKIAEXAMPLEKEY123456", "s3cr3t", "t0ken")
+    shown = repr(DeployConfig(cluster="c", image="repo:v1", credentials=credentials))
+    assert "s3cr3t" not in shown
+    assert "t0ken" not in shown
+    assert "AKIAEXAMPLEKEY123456" not in shown
+    lines: list[str] = []
+    redacting(lines.append, credentials.secrets())("leaked s3cr3t and t0ken")
+    assert lines == ["leaked *** and ***"]
+
+
+def test_aws_errors_become_messages_with_a_fix() -> None:
+    def client_error(code: str) -> botocore.exceptions.ClientError:
+        return botocore.exceptions.ClientError({"Error": {"Code": code, "Message": "m"}}, "Op")
+
+    assert "terraform output" in str(
+        describe_error(client_error("ClusterNotFoundException"), "cluster x")
+    )
+    assert "raise max_attempts" in str(describe_error(client_error("ThrottlingException"), "s"))
+    assert "AWS_ACCESS_KEY_ID" in str(describe_error(botocore.exceptions.NoCredentialsError(), "s"))
+    assert "grant the deploy role" in str(describe_error(client_error("AccessDenied"), "s"))
+
+
+def test_previous_revision_picks_the_highest_lower_revision_of_the_family() -> None:
+    arns = [
+        "arn:aws:ecs:r:1:task-definition/app:1",
+        "arn:aws:ecs:r:1:task-definition/app:3",
+        "arn:aws:ecs:r:1:task-definition/app:10",
+        "arn:aws:ecs:r:1:task-definition/api:9",
+    ]
+    current = "arn:aws:ecs:r:1:task-definition/app:10"
+    assert previous_revision(current, arns) == "arn:aws:ecs:r:1:task-definition/app:3"
+    assert previous_revision("arn:aws:ecs:r:1:task-definition/app:1", arns) is None
+
+
+def test_started_deployment_refuses_a_primary_on_another_definition() -> None:
+    with pytest.raises(DeployError, match="another deploy may be running"):
+        started_deployment(service(deployment("d", "PRIMARY", "IN_PROGRESS", OTHER)), NEW)
+
+
+def test_in_progress_and_circuit_breaker_findings() -> None:
+    steady = service(deployment("d", "PRIMARY", "COMPLETED", OLD))
+    assert deployment_in_progress(steady) is None
+    busy = service(
+        deployment("d", "PRIMARY", "IN_PROGRESS", NEW), deployment("e", "ACTIVE", "COMPLETED", OLD)
+    )
+    assert "2 deployments" in (deployment_in_progress(busy) or "")
+    finding = circuit_breaker_finding("tiles", steady)
+    assert finding is not None
+    assert not finding.blocking
+    steady["deploymentConfiguration"] = {
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True}
+    }
+    assert circuit_breaker_finding("tiles", steady) is None
+
+
+def test_dossier_pieces() -> None:
+    assert log_stream_name({"awslogs-stream-prefix": "tiles"}, "app", "abc") == "tiles/app/abc"
+    assert log_stream_name({}, "app", "abc") is None
+    task = stopped_task(
+        {
+            "taskArn": "arn:task/c/abc",
+            "stoppedReason": "Essential container in task exited",
+            "containers": [{"name": "app", "exitCode": 1}],
+        }
+    )
+    assert task.containers[0].exit_code == 1
+
+
+def test_report_round_trip_and_version_check(tmp_path: Path) -> None:
+    report = DeployReport(
+        "deploy",
+        "c",
+        "r",
+        "img",
+        "t0",
+        [RestorePoint("tiles", OLD, "ecs-svc/old")],
+        verdict="succeeded",
+    )
+    json_path, markdown_path = report.write(tmp_path)
+    assert load_restore_points(json_path) == report.restore_points
+    assert "Restore points: tiles → `app:1`" in markdown_path.read_text()
+    json_path.write_text(json.dumps({"schema_version": 99}))
+    with pytest.raises(DeployError, match="schema_version 99"):
+        load_restore_points(json_path)
+    with pytest.raises(DeployError, match="unreadable"):
+        load_restore_points(tmp_path / "missing.json")
