@@ -519,7 +519,7 @@ class RolloutModel:
             if service.app_probe is None or service.app_probe():
                 task.health = "HEALTHY"
             else:
-                task.fault = FaultKind.UNHEALTHY
+                task.fault, task.healthy_at = FaultKind.UNHEALTHY, None
                 task.fails_at = now + self.timings.unhealthy_after
 
     def _circuit_breaker_trips(self, service: SimService, primary: SimDeployment) -> bool:

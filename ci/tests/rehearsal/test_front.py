@@ -1,0 +1,153 @@
+"""`python -m shipyard.rehearsal` as a real process in front of moto's server."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from shipyard.rehearsal.front import moto_session
+from shipyard.rehearsal.local import free_port
+from shipyard.rehearsal.seed import push_image, seed_account
+
+
+@pytest.fixture
+def front_process(moto_url: str) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shipyard.rehearsal",
+            "--moto-url",
+            moto_url,
+            "--port",
+            str(port),
+            "--fault",
+            "timeseries=crash",
+            "--time-scale",
+            "40",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(url + "/_rehearsal/health", timeout=2).is_success:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "the rehearsal front did not start"
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def clients(url: str) -> tuple[Any, Any, Any]:
+    session = moto_session("ap-southeast-2")
+    return (
+        session.client("ecs", endpoint_url=url),
+        session.client("ecr", endpoint_url=url),
+        session.client("logs", endpoint_url=url),
+    )
+
+
+def test_front_plays_rollouts_and_forwards_the_rest(front_process: str, moto_url: str) -> None:
+    account = seed_account(front_process, cluster="front-test")
+    new_image = push_image(front_process, account.region, account.repository, "v2")
+    ecs, ecr, _ = clients(front_process)
+    moto_ecs, moto_ecr, moto_logs = clients(moto_url)
+
+    # Forwarded unchanged: ECR and task definitions are moto's own answers.
+    assert (
+        ecr.describe_images(repositoryName=account.repository)["imageDetails"]
+        == moto_ecr.describe_images(repositoryName=account.repository)["imageDetails"]
+    )
+    live = ecs.describe_task_definition(taskDefinition="front-test-timeseries")["taskDefinition"]
+    definitions = [{**c, "image": new_image} for c in live["containerDefinitions"]]
+    new_arn = ecs.register_task_definition(
+        family=live["family"],
+        containerDefinitions=definitions,
+    )["taskDefinition"]["taskDefinitionArn"]
+    assert moto_ecs.describe_task_definition(taskDefinition=new_arn)["taskDefinition"]
+
+    ecs.update_service(cluster="front-test", service="timeseries", taskDefinition=new_arn)
+    states: list[tuple[str, ...]] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        service = ecs.describe_services(cluster="front-test", services=["timeseries"])["services"][
+            0
+        ]
+        states.append(tuple(f"{d['status']}:{d['rolloutState']}" for d in service["deployments"]))
+        if service["deployments"][0]["rolloutState"] == "COMPLETED" and len(states) > 2:
+            break
+        time.sleep(0.1)
+    assert ("PRIMARY:IN_PROGRESS", "ACTIVE:COMPLETED") in states
+    assert any("ACTIVE:FAILED" in s for s in states), "the circuit breaker failed the deployment"
+    assert service["taskDefinition"] == live["taskDefinitionArn"], "rolled back"
+    assert service["deploymentConfiguration"]["deploymentCircuitBreaker"] == {
+        "enable": True,
+        "rollback": True,
+    }
+
+    # The crashed tasks' log lines were written to moto's own logs API.
+    streams = moto_logs.describe_log_streams(logGroupName=account.log_group)["logStreams"]
+    messages = [
+        event["message"]
+        for stream in streams
+        if stream["logStreamName"].startswith("timeseries/app/")
+        for event in moto_logs.get_log_events(
+            logGroupName=account.log_group, logStreamName=stream["logStreamName"]
+        )["events"]
+    ]
+    assert any("rehearsal fault 'crash'" in m for m in messages)
+    calls = httpx.get(front_process + "/_rehearsal/calls").json()
+    assert calls["AmazonEC2ContainerServiceV20141113.UpdateService"] == 1
+
+
+def test_unknown_service_and_cluster_errors_come_from_moto(front_process: str) -> None:
+    ecs, _, _ = clients(front_process)
+    with pytest.raises(ecs.exceptions.ClusterNotFoundException):
+        ecs.describe_services(cluster="no-such-cluster", services=["tiles"])
+    with pytest.raises(ecs.exceptions.ClusterNotFoundException):
+        ecs.list_tasks(cluster="no-such-cluster")
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        (["--fault", "tiles=explode"], "use one of the kinds"),
+        (["--app", "tiles"], "is not KEY=VALUE"),
+        (["--time-scale", "0"], "--time-scale must be positive"),
+    ],
+)
+def test_bad_arguments_are_refused_with_the_fix(argument: list[str], message: str) -> None:
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shipyard.rehearsal",
+            "--moto-url",
+            "http://127.0.0.1:1",
+            "--port",
+            "0",
+            *argument,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert finished.returncode == 2
+    assert message in finished.stderr
