@@ -26,14 +26,19 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import dagger
-from dagger import dag
 
-from shipyard.main import Shipyard
-from shipyard.pipeline_flow import PipelineError
+# gql prefers httpx2 over httpx when both are installed (rio-tiler, a test dependency of the app,
+# brings httpx2 into the development environment), but the Dagger SDK hands it httpx objects and
+# every connection then fails. Hide httpx2 from this process before the SDK is imported.
+sys.modules.setdefault("httpx2", None)  # type: ignore[arg-type]
+
+import dagger  # noqa: E402
+from dagger import dag  # noqa: E402
+
+from shipyard.main import Shipyard  # noqa: E402
+from shipyard.pipeline_flow import PipelineError  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
-REPORT_NAMES = ("summary.md", "report.json")
 
 
 class CliError(Exception):
@@ -112,6 +117,13 @@ def _argument(parameter: Any, given: Any) -> Any:
     if kind is int:
         return int(given)
     return given
+
+
+def repository_sources(function: str) -> dict[str, Any]:
+    """The directories and files a function reads from the repository when called bare: its
+    DefaultPath arguments, narrowed by their Ignore patterns. Needs an open session."""
+    fn = _functions()[function]
+    return {p.signature.name: _argument(p, None) for p in fn.parameters.values() if p.default_path}
 
 
 async def _deliver(result: Any, export: Path | None, function: str) -> int:

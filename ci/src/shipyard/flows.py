@@ -90,6 +90,13 @@ def deploy_details(report: Mapping[str, Any] | None) -> dict[str, Any]:
     details["services"] = {
         service["service"]: service.get("verdict") for service in report.get("services", [])
     }
+    rollbacks = {
+        service["service"]: service["rollback"].get("verdict")
+        for service in report.get("services", [])
+        if service.get("rollback")
+    }
+    if rollbacks:
+        details["rollback"] = rollbacks
     return details
 
 
@@ -98,16 +105,6 @@ def skipped_release(ledger: Ledger, reason: str, stages: tuple[str, ...]) -> Non
 
 
 RELEASE_AFTER_PUBLISH = ("deploy", "smoke", "rollback")
-
-
-def verdict_of(ledger: Ledger, stage: str) -> Verdict:
-    return ledger.get(stage).verdict
-
-
-def must_not_release(flow: Flow, checks: list[StageResult]) -> str | None:
-    if flow is not Flow.RELEASE:
-        return "checks only: not a push to the release branch"
-    return pipeline_flow.release_blocker(checks)
 
 
 @dataclass(frozen=True)
@@ -486,3 +483,27 @@ async def _rehearse_release(
         poll_interval=1.0,
     )
     ledger.add(rolled.stage("rollback"))
+
+
+async def pipeline(
+    shipyard: Any,
+    flow: Flow,
+    target: ReleaseTarget | None,
+    sources: Sources,
+    secrets: Secrets,
+    git_sha: str,
+) -> RunReport:
+    """Checks for every event; on the release branch then publish ∥ docs → deploy → smoke →
+    rollback when smoke fails; always a notification when a webhook is given."""
+    ledger = Ledger()
+    environment = target.environment if target else ""
+    ledger.add(*await checks(shipyard, sources))
+    blocker = pipeline_flow.release_blocker(ledger.stages)
+    if target is not None and blocker is None:
+        await release(shipyard, ledger, flow, target, sources, secrets, git_sha)
+    elif target is not None and blocker is not None:
+        skipped_release(ledger, blocker, ("publish", "docs", *RELEASE_AFTER_PUBLISH))
+    await notify(
+        shipyard, ledger, ledger.report("pipeline", flow, environment, git_sha), secrets.webhook
+    )
+    return ledger.report("pipeline", flow, environment, git_sha)

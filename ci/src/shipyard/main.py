@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, TypeVar, cast
 
+import anyio
 import dagger
 from dagger import DefaultPath, Doc, Ignore, dag, function, object_type
 
@@ -418,6 +419,100 @@ class Shipyard:
         report = await flows.rehearsal(self, self._images(), app, ci, faults, time_scale, git_sha)
         return flows.report_directory(report)
 
+    @never_cached
+    async def pipeline(
+        self,
+        event: Annotated[
+            str, Doc("What triggered the run: pull_request, push or workflow_dispatch")
+        ],
+        ref: Annotated[str, Doc("The full git ref, e.g. refs/heads/main")],
+        git_sha: Annotated[str, Doc("The commit under test; tags the released image")],
+        project: PythonProject,
+        app_project: AppProject,
+        app: AppSource,
+        terraform: TerraformSource,
+        docs_source: DocsSource,
+        ci: CiSource,
+        repo: RepoSource,
+        environment: Annotated[str, Doc("Where a release goes: staging or production")] = "staging",
+        repository: Annotated[str, Doc("ECR repository URL (terraform output)")] = "",
+        cluster: Annotated[str, Doc("ECS cluster name (terraform output)")] = "",
+        url: Annotated[str, Doc("The environment's public URL to smoke (terraform output)")] = "",
+        region: Region = DEFAULT_REGION,
+        promote: Annotated[
+            bool, Doc("Deploy the image already published for this commit instead of pushing")
+        ] = False,
+        aws_access_key_id: AwsKeyId = None,
+        aws_secret_access_key: AwsSecretKey = None,
+        aws_session_token: AwsSessionToken = None,
+        webhook: Annotated[dagger.Secret | None, Doc("Chat webhook URL for the outcome")] = None,
+        github_token: Annotated[
+            dagger.Secret | None, Doc("Token that may push the regenerated docs to the branch")
+        ] = None,
+    ) -> dagger.Directory:
+        """Run what the event calls for (checks; on main a release); returns the report files."""
+        flow = pipeline_flow.flow_for_event(event, ref)
+        registry.checked_git_sha(git_sha)
+        target = (
+            flows.ReleaseTarget(environment, repository, cluster, url, region, promote)
+            if flow is pipeline_flow.Flow.RELEASE
+            else None
+        )
+        sources = flows.Sources(project, app_project, app, terraform, docs_source, ci, repo)
+        aws = steps.AwsCredentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
+        secrets = flows.Secrets(aws, webhook, github_token)
+        report = await flows.pipeline(self, flow, target, sources, secrets, git_sha)
+        return flows.report_directory(report)
+
+    async def promoted_image(
+        self, repository: str, git_sha: str, region: str, aws: steps.AwsCredentials
+    ) -> str:
+        """The digest address of the image already published for this commit."""
+        host, name = registry.split_repository(repository)
+        if aws.access_key_id is None or aws.secret_access_key is None:
+            raise registry.RegistryError("--promote needs AWS credentials to look the image up")
+        token = await aws.session_token.plaintext() if aws.session_token else None
+        digest = await anyio.to_thread.run_sync(
+            registry.ecr_image_digest,
+            region,
+            name,
+            registry.checked_git_sha(git_sha),
+            await aws.access_key_id.plaintext(),
+            await aws.secret_access_key.plaintext(),
+            token,
+        )
+        return f"{host}/{name}@{digest}"
+
+    async def commit_docs(
+        self,
+        repo: dagger.Directory,
+        changes: dagger.Changeset,
+        changed: list[str],
+        token: dagger.Secret | None,
+    ) -> pipeline_flow.StageOutcome:
+        """Commit the regenerated READMEs to the checked-out branch and push them."""
+        if token is None:
+            raise pipeline_flow.PipelineError("committing docs back needs --github-token")
+        message = pipeline_flow.docs_commit_message(changed)
+        push = (
+            'git -c http.extraheader="AUTHORIZATION: basic '
+            '$(printf "x-access-token:%s" "$GITHUB_TOKEN" | base64 | tr -d "\\n")" '
+            "push origin HEAD:$(git rev-parse --abbrev-ref HEAD)"
+        )
+        await (
+            steps.fresh(dag.container().from_(self._images().reference("GIT")))
+            .with_directory("/repo", repo.with_changes(changes))
+            .with_workdir("/repo")
+            .with_exec(["git", "config", "user.name", "shipyard"])
+            .with_exec(["git", "config", "user.email", "shipyard@users.noreply.github.com"])
+            .with_exec(["git", "add", "--", *changed])
+            .with_exec(["git", "commit", "--quiet", "-m", message])
+            .with_secret_variable("GITHUB_TOKEN", token)
+            .with_exec(["sh", "-c", push])
+            .sync()
+        )
+        return message, {"changed": changed}
+
     @function
     async def cost(
         self,
@@ -451,8 +546,12 @@ async def _ecr_login(
             "--aws-secret-access-key env:AWS_SECRET_ACCESS_KEY (and --aws-session-token)"
         )
     token = await session_token.plaintext() if session_token else None
-    return registry.ecr_login(
-        region, await access_key_id.plaintext(), await secret_access_key.plaintext(), token
+    return await anyio.to_thread.run_sync(
+        registry.ecr_login,
+        region,
+        await access_key_id.plaintext(),
+        await secret_access_key.plaintext(),
+        token,
     )
 
 

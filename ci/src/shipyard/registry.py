@@ -99,3 +99,35 @@ def ecr_login(
         aws_session_token=session_token or None,
     )
     return login_from_ecr_token(client.get_authorization_token())
+
+
+def ecr_image_digest(
+    region: str,
+    repository_name: str,
+    tag: str,
+    access_key_id: str,
+    secret_access_key: str,
+    session_token: str | None,
+) -> str:
+    """The digest ECR holds for ``repository_name:tag`` (an image published earlier)."""
+    import boto3  # type: ignore[import-untyped, unused-ignore]
+    import botocore.exceptions  # type: ignore[import-untyped, unused-ignore]
+
+    client = boto3.client(
+        "ecr",
+        region_name=region,
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
+        aws_session_token=session_token or None,
+    )
+    try:
+        answer = client.describe_images(
+            repositoryName=repository_name, imageIds=[{"imageTag": tag}]
+        )
+    except botocore.exceptions.ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "error")
+        raise RegistryError(
+            f"{repository_name}:{tag} cannot be promoted ({code}); publish it first "
+            "(the staging run of this commit does)"
+        ) from None
+    return str(answer["imageDetails"][0]["imageDigest"])

@@ -54,11 +54,17 @@ def test_deploy_details_keep_verdicts_and_dossiers() -> None:
         "verdict": "rolled_back",
         "reason": "tiles: circuit breaker",
         "services": [
-            {"service": "tiles", "verdict": "failed", "dossier": {"events": ["stopped"]}},
+            {
+                "service": "tiles",
+                "verdict": "failed",
+                "dossier": {"events": ["stopped"]},
+                "rollback": {"verdict": "succeeded"},
+            },
             {"service": "timeseries", "verdict": "not_started"},
         ],
     }
     details = deploy_details(report)
     assert details["services"] == {"tiles": "failed", "timeseries": "not_started"}
     assert details["dossier"] == {"tiles": {"events": ["stopped"]}}
+    assert details["rollback"] == {"tiles": "succeeded"}
     assert deploy_details(None) == {}

@@ -1,0 +1,242 @@
+"""Every Dagger function of the module, executed by the real engine the kit provisions.
+
+The functions are called from a client session with the repository's directories (the
+`DefaultPath`s the module declares, narrowed by their `Ignore`s), as `python -m shipyard.cli`
+calls them; the Python module runtime itself cannot be built offline.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagger
+import pytest
+from shipyard.cli import repository_sources
+from shipyard.main import Shipyard
+from shipyard.steps import StageFailed
+
+pytestmark = [pytest.mark.engine, pytest.mark.anyio]
+
+REPO = Path(__file__).resolve().parents[3]
+SCAN_FIXTURE = REPO / "ci" / "tests" / "gates" / "fixtures" / "scan"
+REGISTRY = "localhost:5000"
+
+
+def sources(function: str) -> dict[str, Any]:
+    return repository_sources(function)
+
+
+async def report_of(directory: dagger.Directory) -> tuple[dict[str, Any], str]:
+    report = json.loads(await directory.file("report.json").contents())
+    return report, await directory.file("summary.md").contents()
+
+
+def camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
+def stages(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {stage["stage"]: stage for stage in report["stages"]}
+
+
+async def test_the_module_registers_with_the_engine(dagger_client: dagger.Client) -> None:
+    module = Shipyard.__dagger_module__  # type: ignore[attr-defined]
+    # What the module runtime does at `dagger functions`: build the typedefs with the SDK's
+    # own registration and hand them to the engine, which validates and keeps them.
+    module._main_name = "Shipyard"
+    module._main = module.get_object("Shipyard")
+    module_id = await module._typedefs()
+    registered = dagger_client.load_module_from_id(dagger.ModuleID(module_id))
+    [main_object] = [
+        typedef.as_object()
+        for typedef in await registered.objects()
+        if await typedef.as_object().name() == "Shipyard"
+    ]
+    functions = {await fn.name(): fn for fn in await main_object.functions()}
+    ours = Shipyard.__dagger_object_type__.functions.values()  # type: ignore[attr-defined]
+    assert set(functions) == {camel(fn.name) for fn in ours if fn.name}
+    for name, fn in functions.items():
+        assert await fn.description(), name
+        for arg in await fn.args():
+            assert await arg.description(), f"{name} {await arg.name()}"
+    scan_args = {await arg.name(): arg for arg in await functions["scan"].args()}
+    assert await scan_args["source"].default_path() == "/terraform"
+
+
+async def test_test_runs_the_service_suite_with_coverage(dagger_client: dagger.Client) -> None:
+    shipyard = Shipyard()
+    summary = await shipyard.test(**sources("test"))
+    assert " passed in " in summary
+    assert "coverage " in summary
+    coverage = await shipyard.coverage(**sources("coverage")).contents()
+    assert "<coverage" in coverage
+    assert "gridserve" in coverage
+
+
+async def test_lint_passes_on_the_repository_and_catches_a_violation(
+    dagger_client: dagger.Client,
+) -> None:
+    shipyard = Shipyard()
+    project = sources("lint")["source"]
+    await shipyard.lint(project)
+    broken = project.with_new_file("app/src/gridserve/unused.py", "import os\n")
+    with pytest.raises(dagger.ExecError, match="F401"):
+        await shipyard.lint(broken)
+
+
+async def test_build_makes_a_linux_amd64_image_of_the_service(
+    dagger_client: dagger.Client,
+) -> None:
+    image = Shipyard().build(**sources("build"))
+    assert await image.platform() == "linux/amd64"
+    version = await image.with_exec(
+        ["python3", "-c", "import gridserve; print(gridserve.__name__)"]
+    ).stdout()
+    assert version.strip() == "gridserve"
+
+
+async def test_serve_answers_the_smoke_suite(dagger_client: dagger.Client) -> None:
+    shipyard = Shipyard()
+    service = shipyard.serve(**sources("serve"))
+    summary = await shipyard.smoke(ci=sources("smoke")["ci"], service=service, deadline=60.0)
+    assert "health" in summary
+    assert "✅ pass" in summary
+    assert "❌" not in summary
+
+
+async def test_smoke_fails_against_a_service_that_answers_wrong(
+    dagger_client: dagger.Client,
+) -> None:
+    shipyard = Shipyard()
+    broken = (
+        shipyard.build(**sources("build"))
+        .with_env_variable("GRIDSERVE_MAX_TIMESERIES_DAYS", "1")
+        .with_exposed_port(8080)
+        .as_service(use_entrypoint=True)
+    )
+    with pytest.raises(StageFailed, match="timeseries"):
+        await shipyard.smoke(ci=sources("smoke")["ci"], service=broken, deadline=10.0)
+
+
+async def test_scan_passes_the_infrastructure_and_blocks_a_critical_finding(
+    dagger_client: dagger.Client,
+) -> None:
+    shipyard = Shipyard()
+    given = sources("scan")
+    assert "checkov gate" in await shipyard.scan(**given)
+    fixture = dagger_client.host().directory(str(SCAN_FIXTURE))
+    with pytest.raises(StageFailed, match="BLOCKED"):
+        await shipyard.scan(source=fixture, ci=given["ci"])
+
+
+async def test_docs_check_passes_and_docs_regenerate_a_drifted_readme(
+    dagger_client: dagger.Client,
+) -> None:
+    shipyard = Shipyard()
+    given = sources("docs-check")
+    assert "in sync" in await shipyard.docs_check(**given)
+    readme = "terraform/modules/ecr/README.md"
+    original = await given["source"].file(readme).contents()
+    begin, _, rest = original.partition("<!-- BEGIN_TF_DOCS -->")
+    _, _, end = rest.partition("<!-- END_TF_DOCS -->")
+    drifted = given["source"].with_new_file(
+        readme, f"{begin}<!-- BEGIN_TF_DOCS -->\nstale\n<!-- END_TF_DOCS -->{end}"
+    )
+    with pytest.raises(StageFailed, match="ecr"):
+        await shipyard.docs_check(source=drifted, ci=given["ci"])
+    changes = await shipyard.docs(source=drifted, ci=given["ci"])
+    assert await changes.modified_paths() == [readme]
+    assert await changes.after().file(readme).contents() == original
+
+
+async def test_publish_pushes_sha_and_latest_and_returns_the_digest(
+    dagger_client: dagger.Client,
+) -> None:
+    repository = f"{REGISTRY}/shipyard-test/gridserve-{uuid.uuid4().hex[:8]}"
+    address = await Shipyard().publish(
+        source=sources("publish")["source"], repository=repository, git_sha="abcdef1"
+    )
+    assert address.startswith(f"{repository}@sha256:")
+    pulled = dagger_client.container().from_(f"{repository}:abcdef1")
+    latest = dagger_client.container().from_(f"{repository}:latest")
+    assert await pulled.platform() == "linux/amd64"
+    assert await pulled.id() == await latest.id()
+
+
+async def test_rehearse_a_healthy_release(dagger_client: dagger.Client) -> None:
+    report, summary = await report_of(await Shipyard().rehearse(**sources("rehearse")))
+    by_stage = stages(report)
+    assert report["verdict"] == "passed", summary
+    assert [s["stage"] for s in report["stages"]] == [
+        "build",
+        "seed",
+        "deploy",
+        "smoke",
+        "rollback",
+    ]
+    assert by_stage["deploy"]["details"]["services"] == {
+        "tiles": "succeeded",
+        "timeseries": "succeeded",
+    }
+    assert by_stage["smoke"]["verdict"] == "passed"
+    assert by_stage["rollback"]["verdict"] == "skipped"
+    assert "rehearsal: release" in summary
+
+
+@pytest.mark.parametrize("fault", ["crash", "unhealthy", "pull-error", "slow-rollout"])
+async def test_rehearse_a_failing_rollout_shows_the_dossier_and_rolls_back(
+    dagger_client: dagger.Client, fault: str
+) -> None:
+    report, summary = await report_of(
+        await Shipyard().rehearse(**sources("rehearse"), fault=[fault])
+    )
+    deploy = stages(report)["deploy"]
+    assert report["verdict"] == "failed"
+    assert deploy["verdict"] == "failed"
+    assert deploy["details"]["services"]["tiles"] != "succeeded"
+    assert deploy["details"]["dossier"]["tiles"], summary
+    assert "Failure dossier (deploy)" in summary
+    assert deploy["details"]["verdict"] == "failed"
+    assert deploy["details"]["rollback"]["tiles"] == "succeeded", summary
+    assert stages(report)["smoke"]["verdict"] == "skipped"
+
+
+async def test_rehearse_a_smoke_failure_rolls_every_service_back(
+    dagger_client: dagger.Client,
+) -> None:
+    report, summary = await report_of(
+        await Shipyard().rehearse(**sources("rehearse"), fault=["smoke-failure"])
+    )
+    by_stage = stages(report)
+    assert report["verdict"] == "failed"
+    assert by_stage["deploy"]["verdict"] == "passed"
+    assert by_stage["smoke"]["verdict"] == "failed"
+    assert "timeseries" in by_stage["smoke"]["summary"]
+    assert by_stage["rollback"]["verdict"] == "passed", summary
+    assert set(by_stage["rollback"]["details"]["services"]) == {"tiles", "timeseries"}
+
+
+async def test_pipeline_for_a_pull_request_reports_every_check(
+    dagger_client: dagger.Client,
+) -> None:
+    directory = await Shipyard().pipeline(
+        event="pull_request",
+        ref="refs/pull/7/merge",
+        git_sha="0123456789abcdef0123456789abcdef01234567",
+        **sources("pipeline"),
+    )
+    report, summary = await report_of(directory)
+    by_stage = stages(report)
+    assert report["flow"] == "checks"
+    assert list(by_stage) == ["test", "lint", "scan", "docs-check", "notify"]
+    assert all(by_stage[s]["verdict"] in ("passed", "failed") for s in list(by_stage)[:4])
+    assert by_stage["test"]["verdict"] == "passed", summary
+    failed = [name for name, stage in by_stage.items() if stage["verdict"] == "failed"]
+    assert report["verdict"] == ("failed" if failed else "passed")
+    for name in by_stage:
+        assert f"| {name} |" in summary
