@@ -251,13 +251,54 @@ async def release(
         ledger.add(skipped("rollback", "not needed: smoke passed"))
 
 
+@dataclass(frozen=True)
+class NotifyMessage:
+    """What one notification says."""
+
+    stage: str
+    verdict: str
+    git_sha: str
+    environment: str
+    summary: str
+    on_success: bool
+
+
+def shipyard_message(report: RunReport, failed: list[str]) -> NotifyMessage:
+    """One message for a run: the first failed stage leads; releases are posted even when green."""
+    stage = failed[0] if failed else ("release" if report.flow == Flow.RELEASE else "checks")
+    lines = [f"{s.stage}: {s.verdict}" for s in report.stages if s.verdict is not Verdict.SKIPPED]
+    summary = "; ".join(lines)
+    if failed:
+        cause = next(s for s in report.stages if s.stage == failed[0]).summary
+        summary = f"{first_lines(cause, 2)} ({summary})"
+    return NotifyMessage(
+        stage=stage,
+        verdict=str(report.verdict),
+        git_sha=report.git_sha,
+        environment=report.environment or "pull request",
+        summary=summary,
+        on_success=report.flow == Flow.RELEASE,
+    )
+
+
 async def notify(
-    shipyard: Any, ledger: Ledger, report: RunReport, webhook: dagger.Secret | None
+    shipyard: Any,
+    ledger: Ledger,
+    report: RunReport,
+    ci: dagger.Directory,
+    webhook: dagger.Secret | None,
 ) -> None:
+    """Tell the team: every failure, and every release (a deploy is news even when green)."""
     if webhook is None:
         ledger.add(skipped("notify", "no webhook given"))
         return
-    ledger.add(await run_stage("notify", lambda: shipyard.notify_outcome(webhook, report), explain))
+    failed = pipeline_flow.failed_stages(report.stages)
+    message = shipyard_message(report, failed)
+
+    async def send() -> StageOutcome:
+        return await shipyard.notify_outcome(ci, webhook, message), {}
+
+    ledger.add(await run_stage("notify", send, explain))
 
 
 REHEARSAL_SERVICES = ("tiles", "timeseries")
@@ -503,7 +544,6 @@ async def pipeline(
         await release(shipyard, ledger, flow, target, sources, secrets, git_sha)
     elif target is not None and blocker is not None:
         skipped_release(ledger, blocker, ("publish", "docs", *RELEASE_AFTER_PUBLISH))
-    await notify(
-        shipyard, ledger, ledger.report("pipeline", flow, environment, git_sha), secrets.webhook
-    )
+    report = ledger.report("pipeline", flow, environment, git_sha)
+    await notify(shipyard, ledger, report, sources.ci, secrets.webhook)
     return ledger.report("pipeline", flow, environment, git_sha)

@@ -513,6 +513,55 @@ class Shipyard:
         )
         return message, {"changed": changed}
 
+    @never_cached
+    async def notify(
+        self,
+        ci: CiSource,
+        webhook: Annotated[dagger.Secret, Doc("Slack-compatible incoming webhook URL")],
+        stage: Annotated[str, Doc("The stage the message is about, e.g. deploy")],
+        verdict: Annotated[str, Doc("Its verdict, e.g. failed")],
+        git_sha: Annotated[str, Doc("The commit concerned")],
+        environment: Annotated[str, Doc("Where it happened, e.g. staging")] = "",
+        summary: Annotated[str, Doc("One or two lines on what happened")] = "",
+        on_success: Annotated[bool, Doc("Post successes too, not only failures")] = False,
+    ) -> str:
+        """Post a stage's outcome to a chat webhook; failures always, successes on request."""
+        message = flows.NotifyMessage(
+            stage, verdict, git_sha, environment or "-", summary, on_success
+        )
+        return await self.notify_outcome(ci, webhook, message)
+
+    async def notify_outcome(
+        self, ci: dagger.Directory, webhook: dagger.Secret, message: flows.NotifyMessage
+    ) -> str:
+        """Send one notification from the core's notifier; what it did, in a word or a line."""
+        args = [
+            "--stage",
+            message.stage,
+            "--commit",
+            message.git_sha,
+            "--environment",
+            message.environment,
+            "--verdict",
+            message.verdict,
+            "--summary",
+            message.summary,
+        ]
+        run = await steps.run(
+            steps.fresh(toolchains.ci_runner(self._images(), ci)).with_secret_variable(
+                "SHIPYARD_WEBHOOK_URL", webhook
+            ),
+            [
+                "python3",
+                "-m",
+                "shipyard.notify",
+                *args,
+                *(["--on-success"] if message.on_success else []),
+            ],
+            "notify",
+        )
+        return run.output_or_raise().strip()
+
     @function
     async def cost(
         self,

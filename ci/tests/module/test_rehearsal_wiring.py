@@ -3,10 +3,12 @@ from shipyard.flows import (
     deploy_details,
     listener_routes,
     rehearsal_faults,
+    shipyard_message,
     simulator_faults,
 )
 from shipyard.listener import ListenerError, Route, parse_route, route_for
-from shipyard.pipeline_flow import PipelineError
+from shipyard.pipeline_flow import PipelineError, StageResult, Verdict
+from shipyard.summary import RunReport
 
 
 def test_faults_map_to_the_simulator_except_the_smoke_failure() -> None:
@@ -68,3 +70,28 @@ def test_deploy_details_keep_verdicts_and_dossiers() -> None:
     assert details["dossier"] == {"tiles": {"events": ["stopped"]}}
     assert details["rollback"] == {"tiles": "succeeded"}
     assert deploy_details(None) == {}
+
+
+def test_the_notification_leads_with_the_first_failure() -> None:
+    stages = [
+        StageResult("test", Verdict.PASSED, "12 passed"),
+        StageResult("deploy", Verdict.FAILED, "service tiles failed: circuit breaker\nmore"),
+        StageResult("smoke", Verdict.SKIPPED, "not smoked"),
+    ]
+    report = RunReport("pipeline", "release", "staging", "abc1234", stages, {})
+    message = shipyard_message(report, ["deploy"])
+    assert message.stage == "deploy"
+    assert message.verdict == "failed"
+    assert message.summary == (
+        "service tiles failed: circuit breaker / more (test: passed; deploy: failed)"
+    )
+    assert message.on_success
+
+
+def test_a_green_pull_request_is_not_announced() -> None:
+    report = RunReport(
+        "pipeline", "checks", "", "abc1234", [StageResult("test", Verdict.PASSED, "ok")], {}
+    )
+    message = shipyard_message(report, [])
+    assert (message.stage, message.verdict, message.on_success) == ("checks", "passed", False)
+    assert message.environment == "pull request"
