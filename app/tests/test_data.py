@@ -40,8 +40,10 @@ def test_weather_is_smooth_in_space_and_time() -> None:
 def test_round_mantissa_keeps_values_close() -> None:
     values = np.array([21.123456, -3.3333, 0.0, 39.99], dtype=np.float32)
     rounded = data.round_mantissa(values)
-    np.testing.assert_allclose(rounded, values, atol=1 / 16)
-    assert (rounded.view(np.uint32) & 0x7FFF).max() == 0  # the dropped bits are zero
+    # Half a step of the kept mantissa at |T| in [32, 64): 32 * 2**-kept / 2.
+    np.testing.assert_allclose(rounded, values, atol=16 * 2.0**-data.KEPT_MANTISSA_BITS)
+    dropped = np.uint32((1 << (23 - data.KEPT_MANTISSA_BITS)) - 1)
+    assert (rounded.view(np.uint32) & dropped).max() == 0
 
 
 def test_stores_are_chunked_for_their_use(dataset_dir: Path) -> None:
