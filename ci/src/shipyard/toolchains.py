@@ -16,6 +16,8 @@ APP_PLATFORM: Final = dagger.Platform("linux/amd64")
 DEV_LOCK: Final = "requirements-dev.lock"
 CI_LOCK: Final = "requirements.lock"
 VENV: Final = "/opt/venv"
+# Spelled out: images imported from a root filesystem may carry no PATH to extend.
+SYSTEM_PATH: Final = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 TERRAFORM_DOCS_BINARY: Final = "/usr/local/bin/terraform-docs"
 
 
@@ -33,12 +35,14 @@ def python_base(images: ImageCatalog, image: str = "PYTHON") -> dagger.Container
         .with_env_variable("PIP_BREAK_SYSTEM_PACKAGES", "1")
         .with_env_variable("UV_LINK_MODE", "copy")
         .with_env_variable("UV_PYTHON_DOWNLOADS", "never")
+        # The system CA store: it holds any CA the engine injects (proxies that inspect TLS).
+        .with_env_variable("UV_NATIVE_TLS", "1")
         .with_mounted_cache("/root/.cache/pip", dag.cache_volume("shipyard-pip"))
         .with_mounted_cache("/root/.cache/uv", dag.cache_volume("shipyard-uv"))
         .with_exec(["sh", "-c", f"uv --version || python3 -m pip install --quiet uv=={UV_VERSION}"])
         .with_exec(["uv", "venv", "--quiet", VENV])
         .with_env_variable("VIRTUAL_ENV", VENV)
-        .with_env_variable("PATH", f"{VENV}/bin:$PATH", expand=True)
+        .with_env_variable("PATH", f"{VENV}/bin:{SYSTEM_PATH}")
     )
 
 
