@@ -10,7 +10,9 @@ from pathlib import Path
 
 import anyio
 import pytest
+from gridserve.metrics import METRIC_NAMES
 from shipyard.smoke import (
+    DEFAULT_REQUIRED_METRICS,
     SmokeConfig,
     SmokeError,
     SmokeReport,
@@ -72,6 +74,13 @@ def test_real_service_unknown_collection_is_no_data_not_failure(gridserve_url: s
     assert report.verdict is Verdict.NO_DATA
     assert report.ok(allow_no_data=True)
     assert not report.ok(allow_no_data=False)
+
+
+def test_default_required_metrics_are_names_the_service_declares(gridserve_url: str) -> None:
+    assert set(DEFAULT_REQUIRED_METRICS) <= set(METRIC_NAMES)
+    # Every metric the service declares is really exposed under that name.
+    report = smoke(gridserve_url, replace(SmokeConfig(), required_metrics=METRIC_NAMES))
+    assert check(report, "metrics")[0] is Verdict.PASS, report.to_markdown()
 
 
 def test_real_service_missing_metric_fails(gridserve_url: str) -> None:
