@@ -158,7 +158,8 @@ class Shipyard:
         aws_session_token: AwsSessionToken = None,
     ) -> str:
         """Push the image tagged with the git SHA and latest; returns repo@sha256:digest."""
-        image = toolchains.app_image(self._images(), source)
+        sha = registry.checked_git_sha(git_sha)
+        image = toolchains.app_image(self._images(), source, sha)
         host, _ = registry.split_repository(repository)
         if region := registry.ecr_region(host):
             login = await _ecr_login(
@@ -167,7 +168,6 @@ class Shipyard:
             image = image.with_registry_auth(
                 login.host, login.username, dag.set_secret("ecr-password", login.password)
             )
-        sha = registry.checked_git_sha(git_sha)
         published = await image.publish(f"{repository}:{sha}")
         await image.publish(f"{repository}:latest")
         return registry.digest_address(repository, published)

@@ -81,11 +81,17 @@ def ci_runner(
     )
 
 
-def app_image(images: ImageCatalog, app_source: dagger.Directory) -> dagger.Container:
-    """The service image from app/Dockerfile, for the platform ECS runs, on the pinned base."""
+def app_image(
+    images: ImageCatalog, app_source: dagger.Directory, git_sha: str = "unknown"
+) -> dagger.Container:
+    """The service image from app/Dockerfile, for the platform ECS runs, on the pinned base,
+    labelled with the commit it is built from."""
     return app_source.docker_build(
         platform=APP_PLATFORM,
-        build_args=[dagger.BuildArg("BASE_IMAGE", images.reference("APP_BASE"))],
+        build_args=[
+            dagger.BuildArg("BASE_IMAGE", images.reference("APP_BASE")),
+            dagger.BuildArg("GIT_SHA", git_sha),
+        ],
     )
 
 
