@@ -99,6 +99,9 @@ class ScanReport:
             lines.append(f"        fix: {item.fix}")
         for item in self.tier(Tier.WARN):
             lines.append(f"  WARN  {item.finding.check_id} {item.finding.location}: {item.why}")
+        for item in self.tier(Tier.LIST):
+            severity = item.severity.name if item.severity else "?"
+            lines.append(f"  LIST  {item.finding.check_id} [{severity}] {item.finding.location}")
         for item in self.tier(Tier.WAIVED):
             lines.append(f"  WAIVED {item.finding.check_id} {item.finding.location}: {item.why}")
         return "\n".join(lines)
