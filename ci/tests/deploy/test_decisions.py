@@ -334,3 +334,18 @@ def test_report_round_trip_and_version_check(tmp_path: Path) -> None:
         load_restore_points(json_path)
     with pytest.raises(DeployError, match="unreadable"):
         load_restore_points(tmp_path / "missing.json")
+
+
+def test_without_circuit_breaker_a_crash_loop_fails_at_the_breakers_threshold() -> None:
+    crashing = service(
+        deployment("ecs-svc/ours", "PRIMARY", "IN_PROGRESS", NEW, running=0),
+        deployment("ecs-svc/old", "ACTIVE", "COMPLETED", OLD),
+    )
+    crashing["deployments"][0]["failedTasks"] = 2
+    assert judge(crashing, EXPECT).phase is Phase.IN_PROGRESS
+    crashing["deployments"][0]["failedTasks"] = 3
+    verdict = judge(crashing, EXPECT)
+    assert verdict.phase is Phase.FAILED
+    assert "3 tasks failed" in verdict.reason
+    crashing["deploymentConfiguration"] = {"deploymentCircuitBreaker": {"enable": True}}
+    assert judge(crashing, EXPECT).phase is Phase.IN_PROGRESS, "then ECS decides"

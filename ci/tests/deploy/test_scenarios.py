@@ -389,3 +389,22 @@ def test_secrets_never_leak(make_rig: RigFactory, tmp_path: Path) -> None:
     for canary in (canary_key, canary_secret, canary_token):
         assert canary not in visible
     assert report.verdict == "failed", "the canary run went through a failure and rollback"
+
+
+def test_crash_loop_without_circuit_breaker_is_caught_by_our_threshold(
+    make_rig: RigFactory,
+) -> None:
+    rig = make_rig(faults=("tiles=crash",), services=("tiles",), circuit_breaker=False)
+    before = arn_of(rig, "tiles")
+
+    report = deploy(rig.config(services=("tiles",)), log=rig.log)
+
+    tiles = outcome(report, "tiles")
+    assert tiles.verdict == "failed"
+    assert "but it is off" in tiles.reason
+    assert tiles.timings["rollout"] < 15
+    assert any(
+        "warning: service tiles: the deployment circuit breaker" in line for line in rig.lines
+    )
+    assert tiles.rollback.verdict == "succeeded"
+    assert arn_of(rig, "tiles") == before

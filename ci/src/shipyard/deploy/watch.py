@@ -9,6 +9,7 @@ for; a failed or replaced deployment is reported the moment it is seen.
 from __future__ import annotations
 
 import enum
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,16 @@ class Verdict:
     @property
     def final(self) -> bool:
         return self.phase is not Phase.IN_PROGRESS
+
+
+def failure_threshold(desired_count: int) -> int:
+    """ECS's circuit breaker threshold: half the desired count, at least 3, at most 200."""
+    return min(200, max(3, math.ceil(desired_count * 0.5)))
+
+
+def circuit_breaker_on(service: dict[str, Any]) -> bool:
+    configuration = service.get("deploymentConfiguration") or {}
+    return bool((configuration.get("deploymentCircuitBreaker") or {}).get("enable"))
 
 
 def judge(service: dict[str, Any], expect: Expectation) -> Verdict:
@@ -88,6 +99,15 @@ def judge(service: dict[str, Any], expect: Expectation) -> Verdict:
     if ours is None:
         return Verdict(
             Phase.FAILED, f"deployment {expect.deployment_id} disappeared from the service"
+        )
+    failed_tasks = int(ours.get("failedTasks") or 0)
+    threshold = failure_threshold(int(ours.get("desiredCount") or 0))
+    if not circuit_breaker_on(service) and failed_tasks >= threshold:
+        # ECS would retry forever; apply the circuit breaker's own rule instead of waiting.
+        return Verdict(
+            Phase.FAILED,
+            f"deployment {expect.deployment_id}: {failed_tasks} tasks failed (the circuit "
+            f"breaker's threshold is {threshold}, but it is off, so ECS would keep retrying)",
         )
     if (
         ours.get("status") == "PRIMARY"

@@ -196,6 +196,8 @@ class RolloutModel:
         self._now = clock()
         self.services: dict[tuple[str, str], SimService] = {}
         self.log_outbox: list[LogRecord] = []
+        # (simulated time, deployment id, what happened): when each decisive change occurred.
+        self.transitions: list[tuple[float, str, str]] = []
 
     # ----------------------------------------------------------------- identity helpers
     def _deployment_id(self) -> str:
@@ -473,6 +475,8 @@ class RolloutModel:
         self._event(service, f"has stopped 1 running tasks: (task {task.task_id}).")
         if deployment is not None:
             deployment.failed_tasks += 1
+            if deployment.failed_tasks == failure_threshold(deployment.desired_count):
+                self.transitions.append((now, deployment.id, "FAILED_TASKS_AT_THRESHOLD"))
             deployment.updated_at = now
             deployment.next_launch_at = now + self.timings.relaunch_delay
 
@@ -528,24 +532,29 @@ class RolloutModel:
         )
 
     def _trip_circuit_breaker(self, service: SimService, failed: SimDeployment, now: float) -> None:
+        self.transitions.append((now, failed.id, "FAILED"))
         failed.rollout_state = "FAILED"
         failed.rollout_state_reason = "ECS deployment circuit breaker: tasks failed to start."
         failed.updated_at = now
         self._event(service, f"(deployment {failed.id}) deployment failed: tasks failed to start.")
         if not service.rollback:
             return
-        previous = next((d for d in service.deployments if d.status == "ACTIVE"), None)
+        previous = next(
+            (
+                d
+                for d in service.deployments
+                if d.status == "ACTIVE" and d.rollout_state == "COMPLETED"
+            ),
+            None,
+        )
         if previous is None:
             return
         for task in service.tasks:
             if task.deployment_id == failed.id and task.live:
                 self._drain(task, now)
+        # Like any deployment, the rollback starts fresh tasks; the previous deployment's tasks
+        # keep serving until they are healthy, then drain.
         rollback = self._start_deployment(service, previous.task_definition, None)
-        # The rollback deployment adopts the tasks that still run the previous definition.
-        for task in service.tasks:
-            if task.deployment_id == previous.id and task.live:
-                task.deployment_id = rollback.id
-        service.deployments = [d for d in service.deployments if d is not previous]
         self._event(service, f"rolling back to deployment {rollback.id}.")
 
     def _drain(self, task: SimTask, now: float) -> None:
@@ -581,6 +590,7 @@ class RolloutModel:
         if any(t.last_status != "STOPPED" for t in service.tasks if t.deployment_id != primary.id):
             return
         service.deployments = [primary]
+        self.transitions.append((now, primary.id, "COMPLETED"))
         primary.rollout_state = "COMPLETED"
         primary.rollout_state_reason = f"ECS deployment {primary.id} completed."
         primary.updated_at = now
