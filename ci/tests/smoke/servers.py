@@ -145,6 +145,40 @@ def silent_server() -> Iterator[str]:
         listener.close()
 
 
+@contextmanager
+def cut_off_server() -> Iterator[str]:
+    """Announces a 5000-byte PNG, sends 100 bytes of it and hangs up (a proxy cutting off)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 5000\r\n\r\n"
+
+    def answer() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(1)
+                try:
+                    conn.recv(65536)
+                    conn.sendall(head + png()[:100])
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        listener.close()
+
+
 def closed_port() -> str:
     """A loopback URL where nothing listens (the port was just released)."""
     with socket.create_server(("127.0.0.1", 0)) as probe:

@@ -25,7 +25,7 @@ from shipyard.smoke import (
     run_smoke,
 )
 
-from .servers import closed_port, png, serve, silent_server
+from .servers import closed_port, cut_off_server, png, serve, silent_server
 
 FAST = SmokeConfig(deadline_s=3.0, request_timeout_s=1.0, first_backoff_s=0.05)
 
@@ -184,6 +184,15 @@ def test_server_that_never_answers_fails_within_the_deadline() -> None:
         assert "no answer within 0.4 s" in result.detail
         assert result.attempts >= 2
         assert result.duration_s < 4.0
+
+
+def test_response_cut_off_mid_body_is_retried_then_fails() -> None:
+    with cut_off_server() as url:
+        report = smoke(url, replace(FAST, deadline_s=0.8))
+    verdict, detail, attempts = check(report, "tile")
+    assert verdict is Verdict.FAIL
+    assert "RemoteProtocolError" in detail
+    assert attempts >= 2
 
 
 def test_nothing_listening_fails_with_connect_error() -> None:
