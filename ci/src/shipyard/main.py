@@ -176,7 +176,9 @@ class Shipyard:
     async def docs(self, source: DocsSource, ci: CiSource) -> dagger.Changeset:
         """Regenerate every terraform README; `docs export --path .` writes them back."""
         run = await steps.run(
-            self._gates(ci).with_directory("/src", source).with_workdir("/src"),
+            toolchains.docs_runner(self._images(), ci)
+            .with_directory("/src", source)
+            .with_workdir("/src"),
             ["python3", "-m", "shipyard.gates", "docs", "terraform"],
             "docs",
         )
@@ -188,7 +190,9 @@ class Shipyard:
     async def docs_check(self, source: DocsSource, ci: CiSource) -> str:
         """Fail when a terraform README differs from what terraform-docs generates now."""
         run = await steps.run(
-            self._gates(ci).with_directory("/src", source).with_workdir("/src"),
+            toolchains.docs_runner(self._images(), ci)
+            .with_directory("/src", source)
+            .with_workdir("/src"),
             ["python3", "-m", "shipyard.gates", "docs-check", "terraform"],
             "docs-check",
         )
@@ -199,16 +203,13 @@ class Shipyard:
         """Gate the infrastructure on checkov findings, with the repository's severity policy."""
         gate = ["scan", "terraform", "--policy-dir", "/opt/shipyard/policies"]
         run = await steps.run(
-            self._gates(ci, with_checkov=True)
+            toolchains.scan_runner(self._images(), ci)
             .with_directory("/src/terraform", source)
             .with_workdir("/src"),
             ["python3", "-m", "shipyard.gates", *gate],
             "scan",
         )
         return run.output_or_raise()
-
-    def _gates(self, ci: dagger.Directory, with_checkov: bool = False) -> dagger.Container:
-        return toolchains.gates_runner(self._images(), ci, with_checkov)
 
     @function
     async def plan(

@@ -99,13 +99,14 @@ def app_service(image: dagger.Container) -> dagger.Service:
     return image.with_exposed_port(APP_PORT).as_service(use_entrypoint=True)
 
 
-def gates_runner(
-    images: ImageCatalog, ci_source: dagger.Directory, with_checkov: bool = False
-) -> dagger.Container:
-    """The core with the gates' tools: the pinned terraform-docs and, for scans, the checkov
-    image itself as the base (checkov stays in its own environment, the core in /opt/venv)."""
+def docs_runner(images: ImageCatalog, ci_source: dagger.Directory) -> dagger.Container:
+    """The core with the pinned terraform-docs binary, for the docs gate."""
     terraform_docs = (
         dag.container().from_(images.reference("TERRAFORM_DOCS")).file(TERRAFORM_DOCS_BINARY)
     )
-    base = "CHECKOV" if with_checkov else "PYTHON"
-    return ci_runner(images, ci_source, base).with_file(TERRAFORM_DOCS_BINARY, terraform_docs)
+    return ci_runner(images, ci_source).with_file(TERRAFORM_DOCS_BINARY, terraform_docs)
+
+
+def scan_runner(images: ImageCatalog, ci_source: dagger.Directory) -> dagger.Container:
+    """The core on the checkov image: checkov keeps its own environment, the core /opt/venv."""
+    return ci_runner(images, ci_source, "CHECKOV")
