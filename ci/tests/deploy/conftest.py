@@ -15,10 +15,10 @@ from shipyard.rehearsal.local import moto_server, rehearsal_front
 from shipyard.rehearsal.model import Fault
 from shipyard.rehearsal.seed import SeededAccount, push_image, seed_account
 
-# 20 simulated seconds per real second: a healthy rollout (~26 s simulated) takes ~1.3 s and
-# the engine's 0.25 s poll is ECS's usual 5 s.
-TIME_SCALE = 20.0
-POLL_SECONDS = 0.25
+# 40 simulated seconds per real second: a healthy rollout (~35 s simulated) takes ~0.9 s and
+# the engine's 0.125 s poll is the usual 5 s.
+TIME_SCALE = 40.0
+POLL_SECONDS = 0.125
 _names = itertools.count()
 
 
