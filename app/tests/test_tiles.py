@@ -28,6 +28,7 @@ def test_smoke_tile_is_a_real_256_png(client: TestClient) -> None:
     response = client.get(SMOKE_TILE)
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/png"
+    assert response.headers["cache-control"] == "public, max-age=300"  # follows the latest day
     assert response.content.startswith(b"\x89PNG\r\n\x1a\n")
     image = decode(response.content)
     assert (image.format, image.size) == ("PNG", (256, 256))
@@ -36,7 +37,9 @@ def test_smoke_tile_is_a_real_256_png(client: TestClient) -> None:
 
 def test_query_parameters_change_the_picture(client: TestClient) -> None:
     base = "/tiles/test-collection/0/0/0.png"
-    january = client.get(base, params={"time": "2024-01-15"}).content
+    january_response = client.get(base, params={"time": "2024-01-15"})
+    assert january_response.headers["cache-control"] == "public, max-age=86400"
+    january = january_response.content
     july = client.get(base, params={"time": "2024-07-15T12:00:00Z"}).content
     magma = client.get(base, params={"time": "2024-01-15", "colormap": "magma"}).content
     narrow = client.get(base, params={"time": "2024-01-15", "vmin": 0, "vmax": 1}).content

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -35,12 +38,12 @@ async def gridserve_error_handler(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status_code)
 
 
-def describe_validation_error(error: dict[str, object]) -> str:
+def describe_validation_error(error: Mapping[str, Any]) -> str:
     """One sentence per bad parameter: which one, what is wrong, what the input was."""
-    location = [str(part) for part in error.get("loc", ()) if part not in ("query", "path")]  # type: ignore[attr-defined]
+    location = [str(part) for part in error.get("loc", ()) if part not in ("query", "path")]
     name = ".".join(location) or "request"
     text = f"parameter '{name}': {error.get('msg', 'is invalid')}"
-    if "input" in error and error["input"] is not None:
+    if error.get("input") is not None:
         text += f" (got {error['input']!r})"
     return text
 
@@ -48,6 +51,6 @@ def describe_validation_error(error: dict[str, object]) -> str:
 async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
-    message = "; ".join(describe_validation_error(dict(error)) for error in errors)
+    message = "; ".join(describe_validation_error(error) for error in errors)
     body = {"error": "invalid_request", "message": message, "detail": jsonable_encoder(errors)}
     return JSONResponse(body, status_code=422)

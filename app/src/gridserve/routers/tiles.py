@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Path, Query, Response
@@ -88,5 +88,6 @@ async def tile(
     colours = render.palette(str(colormap.value))
     png = await render_tile(collection, chosen.name, step, (z, x, y), colours, scale)
     metrics.tile_render.labels(collection.id).observe(time.perf_counter() - started)
-    headers: dict[str, Any] = {"Cache-Control": "public, max-age=3600"}
-    return Response(png, media_type=PNG, headers=headers)
+    # A tile for a given time never changes; without a time it follows the latest step.
+    max_age = 86400 if time_ is not None else 300
+    return Response(png, media_type=PNG, headers={"Cache-Control": f"public, max-age={max_age}"})
