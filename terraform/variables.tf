@@ -20,13 +20,13 @@ variable "region" {
 }
 
 variable "project" {
-  description = "Short project name, the first part of every resource name (`<project>-<environment>`)."
+  description = "Short project name, the first part of every resource name (`<project>-<environment>`); at most 10 characters."
   type        = string
   default     = "gridserve"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,12}$", var.project))
-    error_message = "project must be 2-13 lowercase letters, digits or hyphens, starting with a letter (names derived from it have AWS length limits)."
+    condition     = can(regex("^[a-z][a-z0-9-]{1,9}$", var.project))
+    error_message = "project must be 2-10 lowercase letters, digits or hyphens, starting with a letter (names derived from it have AWS length limits: <project>-production-timeseries must fit a 32-character target group name)."
   }
 }
 
@@ -138,7 +138,7 @@ variable "services" {
   }))
 
   validation {
-    condition     = length(setsymdiff(keys(var.services), ["tiles", "timeseries"])) == 0
+    condition     = length(var.services) == 2 && contains(keys(var.services), "tiles") && contains(keys(var.services), "timeseries")
     error_message = "services must have exactly the keys \"tiles\" and \"timeseries\"."
   }
 

@@ -1,9 +1,11 @@
-"""The real terraform CLI over terraform/: formatting, and validation against the real provider."""
+"""The real terraform CLI over terraform/: formatting, validation against the aws provider's
+schema, and the environments' variable files against the root variables' validation rules."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,24 +16,31 @@ import pytest
 TerraformTree = Any  # the fixture type lives in conftest.py, which is not importable
 
 PROVIDER = "registry.terraform.io/hashicorp/aws"
-MIRROR_SCRIPT = "scripts/terraform-provider-mirror.sh"
+# OpenTofu (installed where the machine has no terraform) resolves hashicorp/aws on its own host.
+PROVIDERS = [PROVIDER, "registry.opentofu.org/hashicorp/aws"]
+MIRROR_SETUP = "scripts/setup.d/45-terraform-provider-mirror.sh"
 
 
 def _run(
-    args: list[str], cwd: Path, env: dict[str, str], timeout: int = 300
+    args: list[str], cwd: Path, env: dict[str, str], stdin: str | None = None, timeout: int = 300
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        args,
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
 def _copy_configuration(tree: TerraformTree, destination: Path) -> Path:
-    """The .tf files of the root and its modules, without READMEs, tests or local state."""
+    """The root module, its modules and the variable files; no READMEs, tests or local state."""
     target = destination / "terraform"
     shutil.copytree(
-        tree.root,
-        target,
-        ignore=shutil.ignore_patterns("tests", "*.md", ".terraform", "environments"),
+        tree.root, target, ignore=shutil.ignore_patterns("tests", "*.md", ".terraform*")
     )
     return target
 
@@ -48,76 +57,193 @@ def test_fmt_check_catches_a_misformatted_file(
 ) -> None:
     """The check above can fail: the same command flags a file that is not canonical."""
     copy = _copy_configuration(tree, tmp_path)
-    (copy / "main.tf").write_text(
-        (copy / "main.tf").read_text(encoding="utf-8").replace("  name       =", "name=", 1),
-        encoding="utf-8",
+    main = copy / "main.tf"
+    main.write_text(
+        main.read_text(encoding="utf-8").replace("  name       =", "name=", 1), encoding="utf-8"
     )
     result = _run([terraform_bin, "fmt", "-check", "-recursive"], copy, terraform_env)
     assert result.returncode != 0
     assert "main.tf" in result.stdout
 
 
-def _mirror() -> Path:
+# --- validation against the provider -------------------------------------------------------
+
+
+def _mirror() -> tuple[Path, dict[str, Any] | None]:
+    """The provider mirror and, when it holds the schema stub, the stub's description."""
     configured = os.environ.get("TF_PROVIDER_MIRROR")
     root = Path(__file__).resolve().parents[2]
-    return Path(configured) if configured else root / ".tools" / "terraform-providers"
-
-
-def _require_provider_mirror() -> Path:
-    mirror = _mirror()
+    mirror = Path(configured) if configured else root / ".tools" / "terraform-providers"
     if not any((mirror / PROVIDER).glob("*/*/terraform-provider-aws*")):
-        pytest.skip(
-            f"no {PROVIDER} provider in the filesystem mirror {mirror}: this machine cannot "
-            "download it (no provider registry) or build it (the Go module proxy serves no "
-            f"version >= 5.81 of its module); fill the mirror with {MIRROR_SCRIPT} where the "
-            "registry is reachable, or point TF_PROVIDER_MIRROR at one"
+        pytest.fail(
+            f"no {PROVIDER} in the filesystem mirror {mirror}: run ./dev setup ({MIRROR_SETUP})"
         )
-    return mirror
+    stub_info = Path(f"{mirror}.stub.json")
+    if not stub_info.exists():
+        return mirror, None
+    info: dict[str, Any] = json.loads(stub_info.read_text(encoding="utf-8"))
+    return mirror, info
 
 
-def _init_against_mirror(
-    copy: Path, mirror: Path, terraform_bin: str, env: dict[str, str], tmp_path: Path
-) -> dict[str, str]:
-    cli_config = tmp_path / "mirror.tfrc"
+def _closing_brace(text: str, opening: int) -> int:
+    depth = 0
+    for index in range(opening, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[index], 0)
+        if depth == 0:
+            return index
+    raise AssertionError(f"unbalanced braces after offset {opening}")
+
+
+def _nested_blocks(text: str, name: str, outer: tuple[int, int]) -> list[tuple[int, int]]:
+    """(opening, closing) brace offsets of the `name { ... }` blocks inside outer, any depth."""
+    found: list[tuple[int, int]] = []
+    pattern = re.compile(rf"^\s*{re.escape(name)} \{{", re.MULTILINE)
+    for match in pattern.finditer(text, outer[0] + 1, outer[1]):
+        opening = match.end() - 1
+        if found and opening < found[-1][1]:
+            continue  # inside a block already taken
+        found.append((opening, _closing_brace(text, opening)))
+    return found
+
+
+def _blank_truncated_subtrees(copy: Path, truncated: list[str]) -> list[str]:
+    """Empty the blocks whose contents the schema stub does not know (their schema source
+    truncates them); returns "file: path" for each, so the test can name what went unchecked."""
+    blanked: list[str] = []
+    for path in sorted(copy.rglob("*.tf")):
+        text = path.read_text(encoding="utf-8")
+        spans: list[tuple[int, int]] = []
+        for entry in truncated:
+            resource_type, *block_path = entry.split(".")
+            pattern = re.compile(rf'^resource "{resource_type}" "[\w-]+" \{{', re.MULTILINE)
+            level = [
+                (m.end() - 1, _closing_brace(text, m.end() - 1)) for m in pattern.finditer(text)
+            ]
+            for block in block_path:
+                level = [inner for outer in level for inner in _nested_blocks(text, block, outer)]
+            spans += level
+            blanked += [f"{path.relative_to(copy)}: {entry}"] * len(level)
+        for opening, closing in sorted(spans, reverse=True):
+            text = text[: opening + 1] + "\n" + text[closing:]
+        path.write_text(text, encoding="utf-8")
+    return blanked
+
+
+class Initialized:
+    """A copy of terraform/ initialised against the provider mirror, with a local backend."""
+
+    def __init__(
+        self, directory: Path, env: dict[str, str], stub: dict[str, Any] | None, blanked: list[str]
+    ) -> None:
+        self.directory = directory
+        self.env = env
+        self.stub = stub
+        self.blanked = blanked
+
+    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return _run([self.env["TERRAFORM_BIN"], *args], self.directory, self.env, stdin=stdin)
+
+
+def _initialize(
+    tree: TerraformTree,
+    terraform_bin: str,
+    env: dict[str, str],
+    workdir: Path,
+    edit: tuple[str, str, str] | None = None,
+) -> Initialized:
+    mirror, stub = _mirror()
+    copy = _copy_configuration(tree, workdir)
+    if edit is not None:
+        relative, old, new = edit
+        target = copy / relative
+        target.write_text(target.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    blanked = _blank_truncated_subtrees(copy, stub["truncated"]) if stub else []
+    # The S3 backend needs AWS; a local backend (override file) lets console read variables.
+    (copy / "backend_override.tf").write_text(
+        'terraform {\n  backend "local" {}\n}\n', encoding="utf-8"
+    )
+    cli_config = workdir / "mirror.tfrc"
     cli_config.write_text(
-        "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["{PROVIDER}"]\n  }}\n'
-        "}\n",
+        "provider_installation {\n  filesystem_mirror {\n"
+        f'    path    = "{mirror}"\n    include = {json.dumps(PROVIDERS)}\n'
+        "  }\n}\n",
         encoding="utf-8",
     )
-    env = {**env, "TF_CLI_CONFIG_FILE": str(cli_config)}
-    init = _run([terraform_bin, "init", "-backend=false", "-input=false"], copy, env, timeout=600)
+    env = {**env, "TF_CLI_CONFIG_FILE": str(cli_config), "TERRAFORM_BIN": terraform_bin}
+    initialized = Initialized(copy, env, stub, blanked)
+    init = initialized.run("init", "-input=false", "-no-color")
     assert init.returncode == 0, f"terraform init against {mirror} failed:\n{init.stderr}"
-    return env
+    return initialized
 
 
-def test_validate_with_the_real_aws_provider(
-    tree: TerraformTree, terraform_bin: str, terraform_env: dict[str, str], tmp_path: Path
-) -> None:
-    mirror = _require_provider_mirror()
-    copy = _copy_configuration(tree, tmp_path)
-    env = _init_against_mirror(copy, mirror, terraform_bin, terraform_env, tmp_path)
-    result = _run([terraform_bin, "validate", "-json"], copy, env)
+@pytest.fixture(scope="module")
+def initialized(
+    tree: TerraformTree, terraform_bin: str, tmp_path_factory: pytest.TempPathFactory
+) -> Initialized:
+    workdir = tmp_path_factory.mktemp("validate")
+    env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+    return _initialize(tree, terraform_bin, env, workdir)
+
+
+def test_validate_against_the_aws_provider_schema(initialized: Initialized) -> None:
+    result = initialized.run("validate", "-json", "-no-color")
     report = json.loads(result.stdout)
-    assert report["valid"], json.dumps(report["diagnostics"], indent=2)
+    kind = "schema stub" if initialized.stub else "real provider"
+    assert report["valid"], f"({kind})\n" + json.dumps(report["diagnostics"], indent=2)
     assert report["warning_count"] == 0, json.dumps(report["diagnostics"], indent=2)
 
 
-def test_validate_rejects_an_attribute_the_provider_does_not_have(
+def test_only_the_waf_rule_statements_escape_schema_validation(initialized: Initialized) -> None:
+    """Name what the stub cannot check: the WAF rule statements (checkov checks their rule
+    groups); nothing else of this configuration."""
+    if initialized.stub is None:
+        assert initialized.blanked == []
+        return
+    unchecked = {entry.split(": ", 1)[1] for entry in initialized.blanked}
+    assert unchecked == {"aws_wafv2_web_acl.rule.statement"}
+    assert len(initialized.blanked) == 5, initialized.blanked  # one per WAF rule
+
+
+def test_validate_rejects_an_argument_the_provider_does_not_have(
     tree: TerraformTree, terraform_bin: str, terraform_env: dict[str, str], tmp_path: Path
 ) -> None:
     """The validation above can fail: a misspelt argument is caught by the provider schema."""
-    mirror = _require_provider_mirror()
-    copy = _copy_configuration(tree, tmp_path)
-    main = copy / "modules" / "ecs-service" / "main.tf"
-    main.write_text(
-        main.read_text(encoding="utf-8").replace(
-            "deployment_maximum_percent", "deployment_maximal_percent", 1
-        ),
-        encoding="utf-8",
+    edit = (
+        "modules/ecs-service/main.tf",
+        "deployment_maximum_percent",
+        "deployment_maximal_percent",
     )
-    env = _init_against_mirror(copy, mirror, terraform_bin, terraform_env, tmp_path)
-    result = _run([terraform_bin, "validate", "-json"], copy, env)
+    broken = _initialize(tree, terraform_bin, terraform_env, tmp_path, edit)
+    result = broken.run("validate", "-json", "-no-color")
     report = json.loads(result.stdout)
     assert not report["valid"]
     assert "deployment_maximal_percent" in result.stdout
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_environment_values_pass_the_root_variable_validations(
+    initialized: Initialized, environment: str
+) -> None:
+    result = initialized.run(
+        "console",
+        "-no-color",
+        f"-var-file=environments/{environment}.tfvars",
+        stdin="jsonencode([var.environment, local.name, var.availability_zones])\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Error" not in result.stderr, result.stderr
+    assert f"gridserve-{environment}" in result.stdout
+
+
+def test_an_invalid_environment_value_is_rejected_before_any_change(
+    initialized: Initialized, tmp_path: Path
+) -> None:
+    staging = (initialized.directory / "environments" / "staging.tfvars").read_text(
+        encoding="utf-8"
+    )
+    bad = tmp_path / "bad.tfvars"
+    bad.write_text(staging.replace('"ap-southeast-2b"', '"us-east-1a"'), encoding="utf-8")
+    result = initialized.run("console", "-no-color", f"-var-file={bad}", stdin="var.region\n")
+    # terraform exits 1 here; OpenTofu's console prints the same error but exits 0.
+    assert "Invalid value for variable" in result.stderr
+    assert "Every zone in availability_zones must belong to region" in result.stderr

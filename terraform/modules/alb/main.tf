@@ -232,6 +232,13 @@ resource "aws_lb_target_group" "this" {
   }
 
   tags = merge(var.tags, { Service = each.key })
+
+  lifecycle {
+    precondition {
+      condition     = length("${var.name}-${each.key}") <= 32
+      error_message = "Target group name ${var.name}-${each.key} is longer than the 32 characters AWS allows: shorten the name prefix or the route key."
+    }
+  }
 }
 
 resource "aws_lb_listener" "http" {

@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name prefix of the load balancer and its parts, e.g. `gridserve-staging` (at most 24 characters: target group names add a suffix and AWS caps them at 32)."
+  description = "Name prefix of the load balancer and its parts, e.g. `gridserve-staging`. Target groups are named `<name>-<route key>`, which AWS caps at 32 characters (checked at plan time)."
   type        = string
 
   validation {
@@ -110,8 +110,8 @@ variable "routes" {
   }
 
   validation {
-    condition     = alltrue([for key in keys(var.routes) : can(regex("^[a-z][a-z0-9-]{0,6}$", key))])
-    error_message = "Route keys name target groups: 1-7 lowercase letters, digits or hyphens, starting with a letter."
+    condition     = alltrue([for key in keys(var.routes) : can(regex("^[a-z][a-z0-9-]{0,15}$", key))])
+    error_message = "Route keys name target groups: 1-16 lowercase letters, digits or hyphens, starting with a letter."
   }
 }
 
