@@ -50,6 +50,18 @@ def first_lines(text: str, count: int = 3) -> str:
     return " / ".join(lines[:count])
 
 
+def smoke_headline(markdown: str) -> str:
+    """The smoke report's headline and the rows of the checks that did not pass, on one line."""
+    lines = markdown.strip().splitlines()
+    headline = lines[0].lstrip("# ").strip() if lines else "smoke: no report"
+    failed = [
+        row.strip().strip("|").split("|")[-1].strip()
+        for row in lines
+        if row.startswith("|") and ("❌" in row or "no-data" in row)
+    ]
+    return "; ".join([headline, *failed])
+
+
 def report_directory(report: RunReport) -> dagger.Directory:
     return (
         dag.directory()

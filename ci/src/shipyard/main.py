@@ -360,19 +360,33 @@ class Shipyard:
         deadline: Annotated[float, Doc("Seconds each check may keep retrying")] = 60.0,
     ) -> str:
         """Check a live deployment: health, a PNG tile, a timeseries and the metrics."""
-        summary, _ = await self.smoke_stage(ci, url, service=service, deadline=deadline)
-        return summary
+        run = await self._smoke_run(ci, url, service, deadline)
+        return run.output_or_raise()
 
     async def smoke_stage(
         self,
         ci: dagger.Directory,
         url: str,
         *,
-        service: dagger.Service | None = None,
         container: dagger.Container | None = None,
         deadline: float = 60.0,
     ) -> pipeline_flow.StageOutcome:
-        """Run the smoke suite; its Markdown report on a pass, StageFailed with it otherwise."""
+        """The smoke suite as a pipeline stage: headline and failed checks, or StageFailed."""
+        run = await self._smoke_run(ci, url, None, deadline, container)
+        report = await steps.json_file(run.container, "/work/smoke.json")
+        if run.exit_code == steps.VERDICT_AGAINST:
+            raise steps.StageFailed(flows.smoke_headline(run.stdout))
+        run.output_or_raise()
+        return flows.smoke_headline(run.stdout), {"smoke": report or {}}
+
+    async def _smoke_run(
+        self,
+        ci: dagger.Directory,
+        url: str,
+        service: dagger.Service | None,
+        deadline: float,
+        container: dagger.Container | None = None,
+    ) -> steps.StepRun:
         if bool(url) == (service is not None):
             raise pipeline_flow.PipelineError(
                 "smoke needs exactly one of --url (a live deployment) or --service (e.g. serve)"
@@ -381,24 +395,10 @@ class Shipyard:
         if service is not None:
             runner = runner.with_service_binding("app", service)
             url = f"http://app:{toolchains.APP_PORT}"
-        run = await steps.run(
-            steps.fresh(runner),
-            [
-                "python3",
-                "-m",
-                "shipyard.smoke",
-                url,
-                "--deadline",
-                str(deadline),
-                "--json-out",
-                "/work/smoke.json",
-            ],
-            "smoke",
+        suite = ["python3", "-m", "shipyard.smoke", url, "--deadline", str(deadline)]
+        return await steps.run(
+            steps.fresh(runner), [*suite, "--json-out", "/work/smoke.json"], "smoke"
         )
-        report = await steps.json_file(run.container, "/work/smoke.json")
-        if not run.passed:
-            raise run.failure()
-        return run.stdout, {"smoke": report or {}}
 
     @never_cached
     async def rehearse(

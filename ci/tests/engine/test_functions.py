@@ -157,12 +157,13 @@ async def test_docs_check_passes_and_docs_regenerate_a_drifted_readme(
 async def test_publish_pushes_sha_and_latest_and_returns_the_digest(
     dagger_client: dagger.Client,
 ) -> None:
-    repository = f"{REGISTRY}/shipyard-test/gridserve-{uuid.uuid4().hex[:8]}"
+    repository = f"{REGISTRY}/shipyard-test/gridserve"
+    git_sha = uuid.uuid4().hex[:12]
     address = await Shipyard().publish(
-        source=sources("publish")["source"], repository=repository, git_sha="abcdef1"
+        source=sources("publish")["source"], repository=repository, git_sha=git_sha
     )
     assert address.startswith(f"{repository}@sha256:")
-    pulled = dagger_client.container().from_(f"{repository}:abcdef1")
+    pulled = dagger_client.container().from_(f"{repository}:{git_sha}")
     latest = dagger_client.container().from_(f"{repository}:latest")
     assert await pulled.platform() == "linux/amd64"
     assert await pulled.id() == await latest.id()

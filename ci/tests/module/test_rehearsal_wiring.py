@@ -5,6 +5,7 @@ from shipyard.flows import (
     rehearsal_faults,
     shipyard_message,
     simulator_faults,
+    smoke_headline,
 )
 from shipyard.listener import ListenerError, Route, parse_route, route_for
 from shipyard.pipeline_flow import PipelineError, StageResult, Verdict
@@ -95,3 +96,15 @@ def test_a_green_pull_request_is_not_announced() -> None:
     message = shipyard_message(report, [])
     assert (message.stage, message.verdict, message.on_success) == ("checks", "passed", False)
     assert message.environment == "pull request"
+
+
+def test_the_smoke_headline_names_what_failed() -> None:
+    report = (
+        "### Smoke http://alb:8080: ❌ fail in 1.04 s\n\n"
+        "| check | verdict | attempts | time | detail |\n|---|---|---:|---:|---|\n"
+        "| health | ✅ pass | 1 | 0.52 s | health: status 'ok' |\n"
+        "| timeseries | ❌ fail | 1 | 0.51 s | timeseries: HTTP 422, expected 200 |\n"
+    )
+    assert smoke_headline(report) == (
+        "Smoke http://alb:8080: ❌ fail in 1.04 s; timeseries: HTTP 422, expected 200"
+    )
