@@ -37,7 +37,7 @@ import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import anyio
 import httpx
@@ -515,7 +515,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--deadline", type=float, default=60.0, help="per check, seconds")
     parser.add_argument("--timeout", type=float, default=5.0, help="per request, seconds")
     parser.add_argument("--ca-bundle", help="PEM bundle of the CA that signed the service")
+    parser.add_argument("--health-path", default=SmokeConfig.health_path)
     parser.add_argument("--tile-path", default=SmokeConfig.tile_path)
+    parser.add_argument("--timeseries-path", default=SmokeConfig.timeseries_path)
+    parser.add_argument(
+        "--timeseries-query",
+        help="query string replacing the default parameters, e.g. 'lon=1&lat=2&start=...'",
+    )
+    parser.add_argument("--metrics-path", default=SmokeConfig.metrics_path)
     parser.add_argument(
         "--require-metric", action="append", help="metric name that must be present (repeat)"
     )
@@ -531,9 +538,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = SmokeConfig(
         deadline_s=args.deadline,
         request_timeout_s=args.timeout,
+        health_path=args.health_path,
         tile_path=args.tile_path,
+        timeseries_path=args.timeseries_path,
+        metrics_path=args.metrics_path,
         verify_tls=args.ca_bundle or True,
     )
+    if args.timeseries_query is not None:
+        config = replace(config, timeseries_params=dict(parse_qsl(args.timeseries_query)))
     if args.require_metric:
         config = replace(config, required_metrics=tuple(args.require_metric))
     try:

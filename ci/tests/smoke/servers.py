@@ -77,6 +77,8 @@ class _Handler(BaseHTTPRequestHandler):
         with self.lock:
             self.asked[path] += 1
             attempt = self.asked[path]
+            if self.path != path:  # also count the exact request, query included
+                self.asked[self.path] += 1
         endpoint = self.endpoints.get(path)
         status, content_type, body = (
             endpoint(attempt) if endpoint else (404, "application/json", b'{"detail": "Not Found"}')

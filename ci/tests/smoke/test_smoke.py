@@ -284,5 +284,11 @@ def test_cli_exit_codes_and_reports(tmp_path: Path, capsys: pytest.CaptureFixtur
         assert main([url, "--no-data-fails"]) == 1
     with serve({tile: lambda _: (200, "text/html", b"")}) as (url, _):
         assert main([url]) == 1
+    with serve() as (url, asked):
+        query = "lon=1&lat=2&start=2024-01-01T00:00:00Z&end=2024-01-02T00:00:00Z"
+        assert main([url, "--timeseries-query", query, "--health-path", "/api/timeseries"]) == 1
+        assert asked["/health"] == 0  # the configured path was used instead
+        sent = "/api/timeseries?" + query.replace(":", "%3A")
+        assert asked[sent] == 1
     assert main(["not-a-url"]) == 2
     assert "smoke error: smoke: base URL 'not-a-url'" in capsys.readouterr().err
