@@ -437,7 +437,7 @@ async def _run_check(
     client: httpx.AsyncClient, check: _Check, config: SmokeConfig, clock: Callable[[], float]
 ) -> CheckResult:
     started = clock()
-    url = str(client.base_url.join(check.path))
+    url = str(client.base_url).rstrip("/") + check.path  # as httpx merges it: prefix kept
     attempts = 0
     while True:
         attempts += 1
