@@ -81,7 +81,7 @@ def test_container_is_hardened_and_told_its_role(tree: TerraformTree) -> None:
     assert container["privileged"] is False
     assert container["user"] == "${var.container_user}"
     assert container["logConfiguration"]["logDriver"] == "awslogs"
-    assert container["healthCheck"]["command"][:2] == ["CMD", "python"]
+    assert container["healthCheck"]["command"][:2] == ["CMD", "python3"]
     assert "GRIDSERVE_ROLE = var.app_role" in locals_["environment"]
     health = tree.blocks(tree.module_dir("ecs-service"), "variable")["health_check_path"]
     assert health["default"] == "/health"

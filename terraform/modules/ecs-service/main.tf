@@ -38,7 +38,7 @@ locals {
       }
 
       healthCheck = {
-        command     = ["CMD", "python", "-c", local.health_probe]
+        command     = ["CMD", "python3", "-c", local.health_probe]
         interval    = 15
         timeout     = 5
         retries     = 3
