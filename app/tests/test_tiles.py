@@ -122,6 +122,8 @@ def gdal_warp(layer: xr.DataArray, z: int, x: int, y: int) -> np.ndarray:  # typ
     return np.asarray(warped.values)
 
 
+# affine 3 deprecates the `*` that rasterio and rioxarray still use: their noise, not ours.
+@pytest.mark.filterwarnings("ignore:Use `@` matmul:PendingDeprecationWarning")
 def test_pixels_match_rio_tiler(client: TestClient, dataset_dir: Path) -> None:
     """rio-tiler (GDAL warp, nearest) on the same store: the renderer is correct, not only fast.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -78,7 +79,16 @@ def store_for(location: str, name: str) -> Store:
         from obstore.store import S3Store
         from zarr.storage import ObjectStore
 
-        return ObjectStore(S3Store.from_url(f"{location.rstrip('/')}/{name}"), read_only=True)
+        # Bounded waits: a stalled bucket must turn into a 503 before the load balancer's
+        # health check (5 s in the image) gives up, not hang the request. Client options given
+        # here replace the ones obstore reads from the environment, so AWS_ALLOW_HTTP (S3
+        # emulators on plain http) is passed on explicitly.
+        allow_http = os.environ.get("AWS_ALLOW_HTTP", "").lower() == "true"
+        s3 = S3Store.from_url(
+            f"{location.rstrip('/')}/{name}",
+            client_options={"connect_timeout": "2s", "timeout": "4s", "allow_http": allow_http},
+        )
+        return ObjectStore(s3, read_only=True)
     return LocalStore(Path(location) / name, read_only=True)
 
 
