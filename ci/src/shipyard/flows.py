@@ -134,30 +134,10 @@ class Sources:
 
 @dataclass(frozen=True)
 class ReleaseTarget:
-    """Where a release goes, validated before any stage runs."""
+    """Where a release goes (from terraform's pipeline output), and whether to promote."""
 
-    environment: str
-    repository: str
-    cluster: str
-    url: str
-    region: str
+    config: pipeline_flow.DeployTargetConfig
     promote: bool
-
-    def __post_init__(self) -> None:
-        missing = [
-            flag
-            for flag, value in (
-                ("--repository", self.repository),
-                ("--cluster", self.cluster),
-                ("--url", self.url),
-            )
-            if not value
-        ]
-        if missing:
-            raise pipeline_flow.PipelineError(
-                f"a release to {self.environment} needs {', '.join(missing)} "
-                "(terraform outputs ecr_repository_url, ecs_cluster_name, service_url)"
-            )
 
 
 @dataclass(frozen=True)
@@ -202,12 +182,12 @@ async def release(
     async def publish() -> StageOutcome:
         if target.promote:
             image["address"] = await shipyard.promoted_image(
-                target.repository, git_sha, target.region, secrets.aws
+                target.config.repository, git_sha, target.config.region, secrets.aws
             )
             return f"promoting {image['address']}", {"image": image["address"]}
         image["address"] = await shipyard.publish(
             sources.app,
-            target.repository,
+            target.config.repository,
             git_sha,
             secrets.aws.access_key_id,
             secrets.aws.secret_access_key,
@@ -239,8 +219,14 @@ async def release(
         skipped_release(ledger, "not deployed: publish failed", RELEASE_AFTER_PUBLISH)
         return
     ledger.notes["image"] = image["address"]
+    config = target.config
     outcome = await shipyard.deploy_outcome(
-        sources.ci, secrets.aws, target.cluster, image["address"], target.region
+        sources.ci,
+        secrets.aws,
+        config.cluster,
+        image["address"],
+        config.region,
+        services=config.services,
     )
     ledger.add(outcome.stage("deploy"))
     if not outcome.run.passed:
@@ -248,15 +234,16 @@ async def release(
         ledger.add(skipped("rollback", "done by the deploy engine, see the deploy report"))
         return
     ledger.add(
-        await run_stage("smoke", lambda: shipyard.smoke_outcome(sources.ci, target.url), explain)
+        await run_stage("smoke", lambda: shipyard.smoke_stage(sources.ci, config.url), explain)
     )
     if pipeline_flow.needs_rollback(ledger.get("deploy"), ledger.get("smoke")):
         rolled = await shipyard.rollback_outcome(
             sources.ci,
             secrets.aws,
-            target.cluster,
-            target.region,
+            config.cluster,
+            config.region,
             outcome.out.file("deploy-report.json"),
+            services=config.services,
         )
         ledger.add(rolled.stage("rollback"))
     else:
@@ -549,7 +536,7 @@ async def pipeline(
     """Checks for every event; on the release branch then publish ∥ docs → deploy → smoke →
     rollback when smoke fails; always a notification when a webhook is given."""
     ledger = Ledger()
-    environment = target.environment if target else ""
+    environment = target.config.environment if target else ""
     ledger.add(*await checks(shipyard, sources))
     blocker = pipeline_flow.release_blocker(ledger.stages)
     if target is not None and blocker is None:

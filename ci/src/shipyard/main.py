@@ -316,9 +316,11 @@ class Shipyard:
         timeout: float = 900.0,
         container: dagger.Container | None = None,
         poll_interval: float = 5.0,
+        services: tuple[str, ...] = (),
     ) -> DeployOutcome:
         """Run the deploy engine and keep its report, whatever the verdict (for the flows)."""
         args = ["deploy", "--cluster", cluster, "--image", image, "--region", region]
+        args += [arg for service in services for arg in ("--service", service)]
         args += ["--timeout", str(timeout), "--poll-interval", str(poll_interval)]
         started = time.monotonic()
         run = await self._deploy_step(ci, credentials, args, endpoint_url, container)
@@ -335,10 +337,12 @@ class Shipyard:
         endpoint_url: str = "",
         container: dagger.Container | None = None,
         poll_interval: float = 5.0,
+        services: tuple[str, ...] = (),
     ) -> DeployOutcome:
         """Return the services to a deploy report's restore points (for the flows)."""
         runner = container or toolchains.ci_runner(self._images(), ci)
         args = ["rollback", "--cluster", cluster, "--region", region]
+        args += [arg for service in services for arg in ("--service", service)]
         args += ["--poll-interval", str(poll_interval)]
         if from_report is not None:
             runner = runner.with_file("/in/deploy-report.json", from_report)
@@ -436,10 +440,10 @@ class Shipyard:
         ci: CiSource,
         repo: RepoSource,
         environment: Annotated[str, Doc("Where a release goes: staging or production")] = "staging",
-        repository: Annotated[str, Doc("ECR repository URL (terraform output)")] = "",
-        cluster: Annotated[str, Doc("ECS cluster name (terraform output)")] = "",
-        url: Annotated[str, Doc("The environment's public URL to smoke (terraform output)")] = "",
-        region: Region = DEFAULT_REGION,
+        pipeline_config: Annotated[
+            str,
+            Doc("The environment's `terraform output -json pipeline` (cluster, services, URL)"),
+        ] = "",
         promote: Annotated[
             bool, Doc("Deploy the image already published for this commit instead of pushing")
         ] = False,
@@ -455,7 +459,9 @@ class Shipyard:
         flow = pipeline_flow.flow_for_event(event, ref)
         registry.checked_git_sha(git_sha)
         target = (
-            flows.ReleaseTarget(environment, repository, cluster, url, region, promote)
+            flows.ReleaseTarget(
+                pipeline_flow.parse_pipeline_outputs(pipeline_config, environment), promote
+            )
             if flow is pipeline_flow.Flow.RELEASE
             else None
         )

@@ -3,6 +3,7 @@ overall verdict, when to roll back and when to commit regenerated docs back."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -185,3 +186,53 @@ def summarize_test_run(pytest_output: str) -> str:
             "pytest printed no totals line; run `dagger call test` to see its output"
         )
     return f"{totals}; coverage {coverage}" if coverage else totals
+
+
+@dataclass(frozen=True)
+class DeployTargetConfig:
+    """Where a release goes, as terraform exports it (``terraform output -json pipeline``)."""
+
+    environment: str
+    region: str
+    url: str
+    repository: str
+    cluster: str
+    services: tuple[str, ...]
+
+
+def parse_pipeline_outputs(text: str, environment: str) -> DeployTargetConfig:
+    """Read terraform's ``pipeline`` output; the names are defined there once, never retyped."""
+    fix = "pass `terraform output -json pipeline` of that environment's workspace"
+    try:
+        outputs = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise PipelineError(f"--pipeline-config is not JSON ({error.msg}); {fix}") from None
+    if not isinstance(outputs, dict):
+        raise PipelineError(f"--pipeline-config must be a JSON object; {fix}")
+    needed = (
+        "environment",
+        "region",
+        "alb_url",
+        "ecr_repository_url",
+        "cluster_name",
+        "service_names",
+        "deploy_order",
+    )
+    if missing := [key for key in needed if key not in outputs]:
+        raise PipelineError(f"--pipeline-config lacks {', '.join(missing)}; {fix}")
+    if outputs["environment"] != environment:
+        raise PipelineError(
+            f"--pipeline-config describes {outputs['environment']!r}, not --environment "
+            f"{environment!r}; {fix}"
+        )
+    names = outputs["service_names"]
+    if unknown := [role for role in outputs["deploy_order"] if role not in names]:
+        raise PipelineError(f"--pipeline-config deploy_order names {unknown} with no service")
+    return DeployTargetConfig(
+        environment=environment,
+        region=str(outputs["region"]),
+        url=str(outputs["alb_url"]),
+        repository=str(outputs["ecr_repository_url"]),
+        cluster=str(outputs["cluster_name"]),
+        services=tuple(str(names[role]) for role in outputs["deploy_order"]),
+    )

@@ -14,6 +14,7 @@ from shipyard.pipeline_flow import (
     needs_rollback,
     overall_verdict,
     parse_faults,
+    parse_pipeline_outputs,
     redact,
     release_blocker,
     run_stage,
@@ -157,3 +158,40 @@ def test_test_outcome_reads_pytest_and_coverage_totals() -> None:
     )
     with pytest.raises(PipelineError, match="no totals line"):
         summarize_test_run("collected 0 items\n")
+
+
+OUTPUTS = {
+    "environment": "staging",
+    "region": "ap-southeast-2",
+    "alb_url": "https://staging.example.org",
+    "ecr_repository_url": "123456789012.dkr.ecr.ap-southeast-2.amazonaws.com/scidata-gridserve",
+    "cluster_name": "scidata-staging",
+    "deploy_role_arn": "arn:aws:iam::123456789012:role/deploy",
+    "service_names": {"tiles": "scidata-staging-tiles", "timeseries": "scidata-staging-ts"},
+    "deploy_order": ["tiles", "timeseries"],
+}
+
+
+def test_the_release_target_comes_from_terraform_outputs() -> None:
+    target = parse_pipeline_outputs(json.dumps(OUTPUTS), "staging")
+    assert target.cluster == "scidata-staging"
+    assert target.services == ("scidata-staging-tiles", "scidata-staging-ts")
+    assert target.url == "https://staging.example.org"
+    assert target.repository.endswith("/scidata-gridserve")
+
+
+@pytest.mark.parametrize(
+    ("text", "environment", "names"),
+    [
+        ("not json", "staging", "is not JSON"),
+        ("[]", "staging", "must be a JSON object"),
+        (json.dumps({"environment": "staging"}), "staging", "lacks region"),
+        (json.dumps(OUTPUTS), "production", "describes 'staging', not --environment"),
+        (json.dumps({**OUTPUTS, "deploy_order": ["tiles", "maps"]}), "staging", "'maps'"),
+    ],
+)
+def test_bad_terraform_outputs_are_refused_before_anything_runs(
+    text: str, environment: str, names: str
+) -> None:
+    with pytest.raises(PipelineError, match=names):
+        parse_pipeline_outputs(text, environment)
