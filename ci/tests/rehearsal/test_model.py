@@ -70,7 +70,7 @@ def test_healthy_rollout_walks_in_progress_to_completed() -> None:
     assert deployments[0]["pendingCount"] == 2
     run_until(model, clock, service, 12)
     assert shape(model, service)["deployments"][0]["runningCount"] == 2
-    run_until(model, clock, service, 60)
+    run_until(model, clock, service, 120)
     done = shape(model, service)
     assert [(d["status"], d["rolloutState"], d["runningCount"]) for d in done["deployments"]] == [
         ("PRIMARY", "COMPLETED", 2)
@@ -113,7 +113,7 @@ def test_crash_trips_the_circuit_breaker_and_rolls_back() -> None:
     logs = model.take_logs()
     assert any("rehearsal fault 'crash'" in r.message for r in logs)
     assert all(r.stream.startswith("tiles/app/") for r in logs)
-    run_until(model, clock, service, 60)
+    run_until(model, clock, service, 120)
     assert [d["rolloutState"] for d in shape(model, service)["deployments"]] == ["COMPLETED"]
 
 
@@ -144,7 +144,7 @@ def test_slow_rollout_stays_in_progress_and_faults_spare_the_old_release() -> No
     model.update_service(
         service, task_definition=OLD, desired_count=None, force_new_deployment=False
     )
-    run_until(model, clock, service, 60)
+    run_until(model, clock, service, 120)
     assert (service.primary.task_definition, service.primary.rollout_state) == (OLD, "COMPLETED")
 
 
@@ -153,13 +153,13 @@ def test_numbered_fault_hits_from_that_update_on() -> None:
     model.update_service(
         service, task_definition=NEW, desired_count=None, force_new_deployment=False
     )
-    run_until(model, clock, service, 60)
+    run_until(model, clock, service, 120)
     assert service.primary.rollout_state == "COMPLETED"
     model.update_service(
         service, task_definition=OLD, desired_count=None, force_new_deployment=False
     )
     rollback_id = service.primary.id
-    run_until(model, clock, service, 120)
+    run_until(model, clock, service, 240)
     failed = (
         next(d for d in service.deployments if d.id == rollback_id)
         if any(d.id == rollback_id for d in service.deployments)
@@ -193,13 +193,13 @@ def test_app_probe_decides_health() -> None:
     model.update_service(
         service, task_definition=NEW, desired_count=None, force_new_deployment=False
     )
-    run_until(model, clock, service, 90)
+    run_until(model, clock, service, 300)
     assert service.primary.task_definition == OLD
     service.app_probe = lambda: True
     model.update_service(
         service, task_definition=NEW, desired_count=None, force_new_deployment=False
     )
-    run_until(model, clock, service, 90)
+    run_until(model, clock, service, 150)
     assert (service.primary.task_definition, service.primary.rollout_state) == (NEW, "COMPLETED")
 
 

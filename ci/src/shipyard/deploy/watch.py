@@ -188,4 +188,6 @@ def watch(
                 elapsed,
                 service,
             )
-        sleep(min(poll_interval, max(0.0, timeout - elapsed)))
+        # A fixed cadence: the time the call took is not added to the interval.
+        next_poll = started + poll_interval * (int(elapsed // poll_interval) + 1)
+        sleep(max(0.0, min(next_poll, started + timeout) - clock()))

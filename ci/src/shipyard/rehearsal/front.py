@@ -192,6 +192,16 @@ class RehearsalFront:
         if path == "/_rehearsal/calls":
             with self.lock:
                 return Reply.json(200, dict(self.calls))
+        if path == "/_rehearsal/clock":
+            return Reply.json(200, {"now": self.model.clock_now()})
+        if path == "/_rehearsal/transitions":
+            with self.lock:
+                self.model.advance()
+                transitions = [
+                    {"at": at, "deployment_id": deployment, "state": state}
+                    for at, deployment, state in self.model.transitions
+                ]
+            return Reply.json(200, {"transitions": transitions})
         if path == "/_rehearsal/health":
             return Reply.json(200, {"status": "ok"})
         return Reply.json(404, {"message": f"unknown rehearsal path {path}"})

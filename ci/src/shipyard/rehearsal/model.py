@@ -63,15 +63,19 @@ class Fault:
 
 @dataclass(frozen=True)
 class Timings:
-    """Simulated seconds for each step a task takes."""
+    """Simulated seconds for each step a task takes.
+
+    The defaults follow the project's own infrastructure (terraform's ALB target group: health
+    check every 15 s, healthy after 2 and unhealthy after 3 checks, deregistration delay 30 s).
+    """
 
     start: float = 10.0
-    healthy_after: float = 10.0
+    healthy_after: float = 30.0
     crash_after: float = 4.0
-    unhealthy_after: float = 15.0
+    unhealthy_after: float = 45.0
     pull_fail_after: float = 5.0
     relaunch_delay: float = 3.0
-    drain: float = 15.0
+    drain: float = 30.0
     # The scheduler declares steady state only after watching a deployment for a while, so a
     # replaced (e.g. failed) deployment stays visible at least this long.
     steady_after: float = 15.0
@@ -329,6 +333,10 @@ class RolloutModel:
             self._now = target
             for service in self.services.values():
                 self._step(service)
+
+    def clock_now(self) -> float:
+        """The clock's simulated time, which may be ahead of the last `advance`."""
+        return self._clock()
 
     @property
     def now(self) -> float:
