@@ -23,7 +23,6 @@ ROOT=$PWD
 MIRROR=${1:-$ROOT/.tools/terraform-providers}
 MIRROR=$(mkdir -p "$MIRROR" && cd "$MIRROR" && pwd)
 STUB_INFO="$MIRROR.stub.json"
-MIN_VERSION=5.81.0  # terraform/versions.tf requires >= 5.81, < 7.0
 PROVIDER_MODULE=github.com/hashicorp/terraform-provider-aws
 STUB_SRC=scripts/tools/aws-provider-schema-stub
 export PATH="$ROOT/.tools/bin:$PATH"
@@ -58,7 +57,7 @@ echo "provider mirror:    unavailable: $(grep -m1 -iE 'error|fail' "$WORK/log" |
 command -v go >/dev/null || { echo "provider mirror: no Go toolchain (needed for 2 and 3); install Go >= 1.24" >&2; exit 1; }
 echo "provider mirror: 2. looking for a buildable $PROVIDER_MODULE on the Go module proxy"
 VERSIONS=$(cd "$WORK" && GOWORK=off GOFLAGS=-mod=mod go list -m -versions "$PROVIDER_MODULE" 2>/dev/null | cut -d' ' -f2- || true)
-USABLE=$(printf '%s\n' $VERSIONS "v$MIN_VERSION-" | sort -V | sed -n "/^v$MIN_VERSION-\$/,\$p" | sed 1d | grep -E "^v[56]\\." | tail -1 || true)
+USABLE=$(printf '%s\n' $VERSIONS | grep -E '^v6\.[0-9]+\.[0-9]+(\+incompatible)?$' | sort -V | tail -1 || true)
 if [ -n "$USABLE" ]; then
   echo "provider mirror:    building $PROVIDER_MODULE@$USABLE (large: expect tens of minutes on 2 cores)"
   VERSION=${USABLE#v}
@@ -72,7 +71,7 @@ if [ -n "$USABLE" ]; then
   echo "provider mirror: real hashicorp/aws $VERSION built into $DEST"
   exit 0
 fi
-echo "provider mirror:    the proxy serves it only at: ${VERSIONS:-nothing}; none satisfies >= $MIN_VERSION, < 7.0"
+echo "provider mirror:    the proxy serves it only at: ${VERSIONS:-nothing}; none satisfies >= 6.0, < 7.0 (terraform/versions.tf)"
 
 echo "provider mirror: 3. building the schema stub from HashiCorp's generated CDKTF bindings"
 python3 -m pip download --quiet --no-deps --require-hashes -r "$STUB_SRC/bindings.txt" -d "$WORK/wheel"
