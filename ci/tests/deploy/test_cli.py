@@ -1,0 +1,72 @@
+"""`python -m shipyard.deploy`: the same operations from a shell, credentials from the chain."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from shipyard.deploy.__main__ import main
+
+from .conftest import POLL_SECONDS, Rig, RigFactory
+
+
+@pytest.fixture
+def rig(make_rig: RigFactory, monkeypatch: pytest.MonkeyPatch) -> Rig:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIACLITESTCLITEST00")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "cli-test-secret")
+    return make_rig(services=("tiles",))
+
+
+def common(rig: Rig, report_dir: Path) -> list[str]:
+    return [
+        "--cluster",
+        rig.account.cluster,
+        "--service",
+        "tiles",
+        "--container",
+        "app",
+        "--endpoint-url",
+        rig.url,
+        "--poll-interval",
+        str(POLL_SECONDS),
+        "--timeout",
+        "30",
+        "--report-dir",
+        str(report_dir),
+    ]
+
+
+def test_cli_plan_verify_deploy_rollback(
+    rig: Rig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = rig.service("tiles")["taskDefinition"]
+    args = common(rig, tmp_path)
+
+    assert main(["plan", *args, "--image", rig.new_image]) == 0
+    assert f'+      "image": "{rig.new_image}",' in capsys.readouterr().out
+    assert main(["verify", *args, "--image", rig.new_image]) == 0
+    assert "every check passed" in capsys.readouterr().out
+
+    assert main(["deploy", *args, "--image", rig.new_image]) == 0
+    out = capsys.readouterr().out
+    assert f"report: {tmp_path / 'deploy-report.json'}" in out
+    assert f"summary: {tmp_path / 'deploy-report.md'}" in out
+    report = json.loads((tmp_path / "deploy-report.json").read_text())
+    assert report["verdict"] == "succeeded"
+
+    assert main(["rollback", *args, "--from-report", str(tmp_path / "deploy-report.json")]) == 0
+    assert "report: " in capsys.readouterr().out
+    assert rig.service("tiles")["taskDefinition"] == before
+    assert "cli-test-secret" not in (tmp_path / "rollback-report.json").read_text()
+
+
+def test_cli_errors_exit_2_with_the_fix(
+    rig: Rig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = common(rig, tmp_path)
+    assert main(["deploy", *args, "--image", rig.new_image, "--container", "app"]) == 2
+    assert "repeat a name; list each once" in capsys.readouterr().err
+    absent = rig.account.repository_uri + ":nope"
+    assert main(["verify", *args, "--image", absent]) == 1
+    assert "not found in ECR repository" in capsys.readouterr().out
