@@ -93,7 +93,7 @@ python3 "$STUB_SRC/cdktf_schema.py" "$WORK/package/package/lib" "$WORK/stub/sche
 VERSION=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["provider_version"])' "$WORK/stub/schema.json")
 DEST="$MIRROR/registry.terraform.io/hashicorp/aws/$VERSION/linux_amd64"
 mkdir -p "$DEST"
-(cd "$WORK/stub" && GOWORK=off CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -ldflags "-s -w" -o "$DEST/terraform-provider-aws_v$VERSION" .)
+(cd "$WORK/stub" && GOWORK=off CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath -ldflags "-s -w" -o "$DEST/terraform-provider-aws_v$VERSION" .)
 python3 - "$WORK/stub/schema.json" "$STUB_INFO" <<'PY'
 import json, sys
 schema = json.load(open(sys.argv[1]))

@@ -32,7 +32,7 @@ fi
 command -v go >/dev/null || { echo "terraform: no terraform on PATH and no Go toolchain to build OpenTofu; install Go >= 1.24" >&2; exit 1; }
 echo "terraform: none on PATH; building OpenTofu v$VERSION from its Go module (several minutes on 2 cores, once)"
 mkdir -p "$BIN"
-(cd "$WRAPPER" && GOWORK=off CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath \
+(cd "$WRAPPER" && GOWORK=off CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath \
   -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" \
   -o "$ROOT/$BIN/tofu.tmp" github.com/opentofu/opentofu/cmd/tofu)
 mv "$BIN/tofu.tmp" "$BIN/tofu"

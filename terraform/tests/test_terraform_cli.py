@@ -247,3 +247,29 @@ def test_an_invalid_environment_value_is_rejected_before_any_change(
     # terraform exits 1 here; OpenTofu's console prints the same error but exits 0.
     assert "Invalid value for variable" in result.stderr
     assert "Every zone in availability_zones must belong to region" in result.stderr
+
+
+def test_provider_schema_matches_known_facts_of_hashicorp_aws(initialized: Initialized) -> None:
+    """Whatever the mirror holds (the real provider or the stub) must describe these arguments
+    as the provider's documentation does; a regression in the stub's schema rebuild fails here."""
+    result = initialized.run("providers", "schema", "-json")
+    assert result.returncode == 0, result.stderr
+    schemas = json.loads(result.stdout)["provider_schemas"]
+    (aws,) = [schema for address, schema in schemas.items() if address.endswith("/hashicorp/aws")]
+    service = aws["resource_schemas"]["aws_ecs_service"]["block"]
+    breaker = service["block_types"]["deployment_circuit_breaker"]
+    assert breaker["nesting_mode"] == "list"
+    assert breaker["max_items"] == 1
+    rollback = breaker["block"]["attributes"]["rollback"]
+    assert (rollback["type"], rollback.get("required")) == ("bool", True)
+    assert service["attributes"]["name"]["required"] is True
+    assert service["block_types"]["load_balancer"]["nesting_mode"] == "set"
+    load_balancer = aws["resource_schemas"]["aws_lb"]["block"]["attributes"]
+    assert load_balancer["arn_suffix"]["computed"] is True
+    assert "optional" not in load_balancer["arn_suffix"]
+    assert load_balancer["drop_invalid_header_fields"]["type"] == "bool"
+    document = aws["data_source_schemas"]["aws_iam_policy_document"]["block"]
+    assert document["attributes"]["json"]["computed"] is True
+    condition = document["block_types"]["statement"]["block"]["block_types"]["condition"]
+    assert condition["block"]["attributes"]["values"]["type"] == ["list", "string"]
+    assert aws["provider"]["block"]["attributes"]["region"]["optional"] is True
