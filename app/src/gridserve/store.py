@@ -99,9 +99,29 @@ async def read_coordinate(group: zarr.AsyncGroup, name: str) -> tuple[Any, dict[
     return await array.getitem(...), dict(array.attrs)
 
 
-def display_range(attrs: Mapping[str, Any]) -> tuple[float, float]:
-    low, high = attrs.get("display_range", (0.0, 1.0))
+def hinted_range(attrs: Mapping[str, Any]) -> tuple[float, float] | None:
+    """A tile's default colour scale as the store states it: ``display_range``, else CF
+    ``valid_min``/``valid_max``."""
+    if "display_range" in attrs:
+        low, high = attrs["display_range"]
+    elif "valid_min" in attrs and "valid_max" in attrs:
+        low, high = attrs["valid_min"], attrs["valid_max"]
+    else:
+        return None
     return (float(low), float(high))
+
+
+def data_range(values: npt.NDArray[Any]) -> tuple[float, float]:
+    """The span of some values, so that a store without hints still renders a visible tile."""
+    if not np.isfinite(values).any():
+        return (0.0, 1.0)
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
+    return (low, high) if low < high else (low, low + 1.0)
+
+
+async def default_range(array: AsyncArray[Any]) -> tuple[float, float]:
+    hinted = hinted_range(array.attrs)
+    return hinted if hinted is not None else data_range(np.asarray(await array.getitem(0)))
 
 
 async def data_arrays(group: zarr.AsyncGroup) -> dict[str, AsyncArray[Any]]:
@@ -132,7 +152,7 @@ async def open_collection(collection_id: str, location: str) -> Collection:
             name=name,
             units=str(array.attrs.get("units", "")),
             long_name=str(array.attrs.get("long_name", name)),
-            display_range=display_range(array.attrs),
+            display_range=await default_range(array),
         )
         for name, array in maps.items()
     }
