@@ -39,6 +39,9 @@ def embedded_data_to_generate(settings: Settings) -> Path | None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    # uvicorn configures only its own loggers; without this our start-up lines are lost.
+    # (A no-op when logging is already set up, as under pytest.)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     settings = settings or Settings()
     metrics = Metrics()
     metrics.build_info.labels(settings.version, settings.git_sha, settings.role.value).set(1)

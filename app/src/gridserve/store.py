@@ -225,7 +225,9 @@ class Registry:
             raise unavailable(
                 f"collection '{collection_id}' cannot be read: {self._errors[collection_id]}"
             ) from exc
-        self._record_open_seconds(collection_id, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        self._record_open_seconds(collection_id, seconds)
+        log.info("collection %s opened in %.3f s", collection_id, seconds)
         self._errors.pop(collection_id, None)
         self._open[collection_id] = collection
         return collection
