@@ -23,6 +23,7 @@ import boto3  # type: ignore[import-untyped, unused-ignore]
 import botocore.loaders  # type: ignore[import-untyped, unused-ignore]
 import botocore.session  # type: ignore[import-untyped, unused-ignore]
 import httpx
+
 from shipyard.rehearsal.model import (
     ContainerInfo,
     Fault,

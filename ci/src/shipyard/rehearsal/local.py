@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+
 from shipyard.rehearsal.front import RehearsalFront, make_server
 from shipyard.rehearsal.model import RehearsalError
 
@@ -62,7 +63,7 @@ def rehearsal_front(moto_url: str, **options: Any) -> Iterator[tuple[str, Rehear
     """The front served from a thread on a free loopback port; yields (URL, front)."""
     front = RehearsalFront(moto_url, **options)
     server = make_server(front, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}", front
