@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 TerraformTree = Any  # the fixture type lives in conftest.py, which is not importable
 
-# What the deploy engine calls (ci/src/shipyard/deploy), and pushing the image. Nothing more.
+# What the deploy engine calls (ci/src/shipyard/deploy, cross-checked below), and pushing the
+# image. Nothing more.
 DEPLOY_ACTIONS = {
     "ecr:GetAuthorizationToken",
     "ecr:BatchCheckLayerAvailability",
@@ -23,9 +25,11 @@ DEPLOY_ACTIONS = {
     "ecs:DescribeServices",
     "ecs:DescribeTaskDefinition",
     "ecs:DescribeTasks",
+    "ecs:ListTaskDefinitions",
     "ecs:ListTasks",
     "ecs:RegisterTaskDefinition",
     "ecs:UpdateService",
+    "logs:DescribeLogGroups",
     "logs:FilterLogEvents",
     "logs:GetLogEvents",
     "iam:PassRole",
@@ -34,8 +38,11 @@ DEPLOY_ACTIONS = {
 UNSCOPABLE = {
     "ecr:GetAuthorizationToken",
     "ecs:DescribeTaskDefinition",
+    "ecs:ListTaskDefinitions",
     "ecs:RegisterTaskDefinition",
 }
+ENGINE_CALL = re.compile(r"clients\.(ecs|ecr|logs)\.(\w+)\(")
+ENGINE_PAGINATOR = re.compile(r'clients\.(ecs|ecr|logs)\.get_paginator\(\s*"(\w+)"')
 
 
 def _ecs_service(tree: TerraformTree) -> dict[str, Any]:
@@ -97,6 +104,20 @@ def test_deploy_role_may_do_exactly_what_the_deploy_engine_does(tree: TerraformT
     actions = {action for s in _statements(tree, "deploy") for action in s["actions"]}
     assert actions == DEPLOY_ACTIONS
     assert not any("*" in action for action in actions)
+
+
+def test_deploy_role_allows_every_call_the_deploy_engine_makes(tree: TerraformTree) -> None:
+    """The engine's boto3 calls, read from its source: a new call without its IAM action fails
+    here before it fails in a real deploy with AccessDenied."""
+    calls: set[tuple[str, str]] = set()
+    for path in sorted((tree.repo_root / "ci" / "src" / "shipyard" / "deploy").glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        calls |= {c for c in ENGINE_CALL.findall(text) if c[1] != "get_paginator"}
+        calls |= set(ENGINE_PAGINATOR.findall(text))
+    actions = {f"{service}:{method.title().replace('_', '')}" for service, method in calls}
+    assert len(actions) >= 8, f"the scan of the deploy engine found only {actions}"
+    missing = actions - DEPLOY_ACTIONS
+    assert not missing, f"the deploy engine calls {sorted(missing)}, which the deploy role denies"
 
 
 def test_deploy_role_scopes_every_scopable_action(tree: TerraformTree) -> None:

@@ -200,12 +200,14 @@ data "aws_iam_policy_document" "deploy" {
     resources = [var.ecr_repository_arn]
   }
 
-  # RegisterTaskDefinition and DescribeTaskDefinition support no resource-level permissions in
-  # ECS; the region condition is the narrowest constraint AWS offers for them.
+  # Task definition calls support no resource-level permissions in ECS; the region condition is
+  # the narrowest constraint AWS offers for them. ListTaskDefinitions finds the previous revision
+  # when a rollback has no recorded restore point.
   statement {
     sid = "RegisterAndDescribeTaskDefinitions"
     actions = [
       "ecs:DescribeTaskDefinition",
+      "ecs:ListTaskDefinitions",
       "ecs:RegisterTaskDefinition",
     ]
     resources = ["*"]
@@ -257,6 +259,14 @@ data "aws_iam_policy_document" "deploy" {
       "logs:GetLogEvents",
     ]
     resources = local.log_group_arns
+  }
+
+  # The pre-deploy check confirms the services' log groups exist. DescribeLogGroups can only be
+  # scoped to the account's log groups in the region, not to one group.
+  statement {
+    sid       = "CheckServiceLogGroupsExist"
+    actions   = ["logs:DescribeLogGroups"]
+    resources = ["arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:*"]
   }
 
   statement {
