@@ -12,7 +12,7 @@ from typing import Any
 from shipyard.deploy.aws import Clients, aws, connect
 from shipyard.deploy.config import DeployConfig
 from shipyard.deploy.dossier import collect_dossier
-from shipyard.deploy.errors import DeployError
+from shipyard.deploy.errors import DeployError, LineLogger, redacted_errors, redacting
 from shipyard.deploy.plan import describe_service, plan_service
 from shipyard.deploy.report import (
     DeployReport,
@@ -22,18 +22,7 @@ from shipyard.deploy.report import (
     load_restore_points,
 )
 from shipyard.deploy.verify import deployment_in_progress, verify
-from shipyard.deploy.watch import Expectation, LineLogger, Phase, WatchResult, watch
-
-
-def redacting(log: LineLogger, secrets: tuple[str, ...]) -> LineLogger:
-    """A logger that never lets a credential through, whatever a message contains."""
-
-    def write(line: str) -> None:
-        for secret in secrets:
-            line = line.replace(secret, "***")
-        log(line)
-
-    return write
+from shipyard.deploy.watch import Expectation, Phase, WatchResult, watch
 
 
 def now_iso() -> str:
@@ -226,7 +215,17 @@ def deploy(
     Raises DeployError only before anything changed (bad input, failed pre-flight). Once a
     change is made the outcome, good or bad, is in the returned report.
     """
-    log = redacting(log, config.secrets())
+    with redacted_errors(config.secrets()):
+        return _deploy(config, redacting(log, config.secrets()), clients, clock, sleep)
+
+
+def _deploy(
+    config: DeployConfig,
+    log: LineLogger,
+    clients: Clients | None,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> DeployReport:
     run = _Run(config, clients or connect(config), log, clock, sleep)
     checked = verify(config, run.clients)
     for finding in checked.findings:
@@ -311,7 +310,20 @@ def rollback(
     sleep: Callable[[float], None] = time.sleep,
 ) -> DeployReport:
     """Return each service to a report's restore point, or else to its previous revision."""
-    log = redacting(log, config.secrets())
+    with redacted_errors(config.secrets()):
+        return _rollback(
+            config, redacting(log, config.secrets()), report_path, clients, clock, sleep
+        )
+
+
+def _rollback(
+    config: DeployConfig,
+    log: LineLogger,
+    report_path: Path | None,
+    clients: Clients | None,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> DeployReport:
     run = _Run(config, clients or connect(config), log, clock, sleep)
     points = {p.service: p for p in load_restore_points(report_path)} if report_path else {}
     missing = [s for s in config.services if report_path and s not in points]

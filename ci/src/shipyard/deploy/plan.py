@@ -9,7 +9,7 @@ from typing import Any
 
 from shipyard.deploy.aws import Clients, aws, connect
 from shipyard.deploy.config import DeployConfig
-from shipyard.deploy.errors import DeployError
+from shipyard.deploy.errors import DeployError, redacted_errors
 
 # Fields ECS fills in itself; RegisterTaskDefinition rejects or ignores them.
 READ_ONLY_KEYS = (
@@ -137,9 +137,10 @@ def plan_service(clients: Clients, config: DeployConfig, service: str) -> Servic
 
 def plan(config: DeployConfig, clients: Clients | None = None) -> Plan:
     """Read every service and render its next task definition. Changes nothing."""
-    clients = clients or connect(config)
-    return Plan(
-        config.cluster,
-        config.image,
-        tuple(plan_service(clients, config, service) for service in config.services),
-    )
+    with redacted_errors(config.secrets()):
+        clients = clients or connect(config)
+        return Plan(
+            config.cluster,
+            config.image,
+            tuple(plan_service(clients, config, service) for service in config.services),
+        )

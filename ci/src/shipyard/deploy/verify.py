@@ -7,7 +7,7 @@ from typing import Any
 
 from shipyard.deploy.aws import AWS_ERRORS, Clients, aws, connect, describe_error, error_code
 from shipyard.deploy.config import DeployConfig, ImageRef
-from shipyard.deploy.errors import DeployError
+from shipyard.deploy.errors import DeployError, redacted_errors
 from shipyard.deploy.plan import describe_task_definition, select_containers
 
 
@@ -77,7 +77,11 @@ def role_name(arn: str) -> str:
 
 def verify(config: DeployConfig, clients: Clients | None = None) -> VerifyResult:
     """Run every pre-flight check; never changes anything."""
-    clients = clients or connect(config)
+    with redacted_errors(config.secrets()):
+        return _verify(config, clients or connect(config))
+
+
+def _verify(config: DeployConfig, clients: Clients) -> VerifyResult:
     result = VerifyResult()
     findings = result.findings
     try:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-LineLogger = Callable[[str], None]
+from shipyard.deploy.errors import LineLogger
 
 
 class Phase(enum.StrEnum):
