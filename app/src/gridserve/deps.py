@@ -1,4 +1,8 @@
-"""FastAPI dependencies: the app's shared objects, injected into the routers."""
+"""FastAPI dependencies: the app's shared objects, injected into the routers.
+
+They are ``async def`` on purpose: FastAPI runs plain ``def`` dependencies in its thread pool,
+a thread hop per dependency per request for what is an attribute lookup.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +15,17 @@ from gridserve.settings import Settings
 from gridserve.store import Registry
 
 
-def get_registry(request: Request) -> Registry:
+async def get_registry(request: Request) -> Registry:
     registry: Registry = request.app.state.registry
     return registry
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
