@@ -74,6 +74,8 @@ def test_north_is_warm_in_july_and_south_in_january(client: TestClient) -> None:
         ("/tiles/test-collection/1/0/0.png?colormap=jet", 422, "'colormap'"),
         ("/tiles/test-collection/1/0/0.png?vmin=5&vmax=5", 422, "vmin (5.0) must be below"),
         ("/tiles/test-collection/1/0/0.png?vmax=-50", 422, "give vmin < vmax"),
+        ("/tiles/test-collection/1/0/0.png?vmin=-inf", 422, "parameter 'vmin'"),
+        ("/tiles/test-collection/1/0/0.png?vmax=nan", 422, "parameter 'vmax'"),
     ],
 )
 def test_bad_tile_requests_get_json_errors(

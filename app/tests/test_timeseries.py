@@ -83,6 +83,8 @@ def test_csv_by_accept_header_and_by_format(client: TestClient) -> None:
         ({"lat": 91}, "parameter 'lat'"),
         ({"lon": 180.5}, "parameter 'lon'"),
         ({"lon": "east"}, "parameter 'lon'"),
+        ({"lon": "nan"}, "parameter 'lon'"),
+        ({"lat": "inf"}, "parameter 'lat'"),
         ({"start": "2024-02-01", "end": "2024-01-01"}, "is after end"),
         ({"start": "2020-01-01", "end": "2024-01-01"}, "longer than the maximum of 366 days"),
         ({"start": "2025-01-01", "end": "2025-01-31"}, "no data between"),

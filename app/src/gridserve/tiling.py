@@ -47,6 +47,8 @@ def check_tile(z: int, x: int, y: int) -> None:
         raise TileRangeError(f"tile x={x} y={y} does not exist at zoom {z}: use 0..{last}")
 
 
+# Only the geometry of recently asked tiles is kept (2 x 256 floats, 4 KB each, 16 MB at most);
+# pixels are always read and rendered afresh.
 @lru_cache(maxsize=4096)
 def pixel_centres(z: int, x: int, y: int) -> tuple[FloatArray, FloatArray]:
     """Longitudes of the tile's pixel columns and latitudes of its rows (top to bottom).

@@ -73,8 +73,12 @@ async def tile(
         datetime | None, Query(alias="time", description="ISO 8601; default: the latest step")
     ] = None,
     colormap: Annotated[Colormap, Query()] = Colormap[render.DEFAULT_COLORMAP],
-    vmin: Annotated[float | None, Query(description="value drawn with the first colour")] = None,
-    vmax: Annotated[float | None, Query(description="value drawn with the last colour")] = None,
+    vmin: Annotated[
+        float | None, Query(allow_inf_nan=False, description="value of the first colour")
+    ] = None,
+    vmax: Annotated[
+        float | None, Query(allow_inf_nan=False, description="value of the last colour")
+    ] = None,
 ) -> Response:
     try:
         tiling.check_tile(z, x, y)
