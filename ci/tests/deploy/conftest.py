@@ -81,6 +81,7 @@ def make_rig(moto_url: str) -> Iterator[RigFactory]:
             services: tuple[str, ...] = ("tiles", "timeseries"),
             throttle: dict[str, int] | None = None,
             circuit_breaker: bool = True,
+            app_probes: dict[str, Callable[[], bool]] | None = None,
         ) -> Rig:
             url, front = stack.enter_context(
                 rehearsal_front(
@@ -88,6 +89,7 @@ def make_rig(moto_url: str) -> Iterator[RigFactory]:
                     faults=[Fault.parse(f) for f in faults],
                     clock=ScaledClock(TIME_SCALE),
                     timings=TEST_TIMINGS,
+                    app_probes=app_probes,
                 )
             )
             account = seed_account(

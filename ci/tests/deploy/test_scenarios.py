@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from shipyard.deploy import Credentials, DeployError, deploy, plan, rollback, verify
 from shipyard.deploy.report import SCHEMA_VERSION
+from shipyard.rehearsal.front import http_probe
 
 from .conftest import Rig, RigFactory
 
@@ -408,3 +411,37 @@ def test_crash_loop_without_circuit_breaker_is_caught_by_our_threshold(
     )
     assert tiles.rollback.verdict == "succeeded"
     assert arn_of(rig, "tiles") == before
+
+
+class _App(http.server.BaseHTTPRequestHandler):
+    """A real HTTP app whose /health answer the test switches."""
+
+    status = 200
+
+    def do_GET(self) -> None:
+        self.send_response(self.status)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+
+def test_a_real_app_behind_the_service_decides_its_health(make_rig: RigFactory) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _App)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        probe = http_probe(f"http://127.0.0.1:{server.server_port}/health")
+        rig = make_rig(services=("tiles",), app_probes={"tiles": probe})
+        _App.status = 200
+        healthy = deploy(rig.config(services=("tiles",)), log=rig.log)
+        _App.status = 503
+        failed = deploy(rig.config(services=("tiles",)), log=rig.log)
+    finally:
+        server.shutdown()
+        server.server_close()
+    reasons = {t.stopped_reason for t in outcome(failed, "tiles").dossier.stopped_tasks}
+    assert healthy.verdict == "succeeded", healthy.reason
+    assert failed.verdict == "failed"
+    assert all(r.startswith("Task failed ELB health checks") for r in reasons)
+    # The app is down whatever the release, so going back cannot heal it either.
+    assert outcome(failed, "tiles").rollback.verdict == "failed"

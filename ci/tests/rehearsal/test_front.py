@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from shipyard.rehearsal.front import moto_session
 from shipyard.rehearsal.local import free_port
-from shipyard.rehearsal.seed import push_image, seed_account
+
+
+@dataclass
+class FrontProcess:
+    url: str
+    seeded: dict[str, Any]
+    pushed: dict[str, str]
+
+
+_clusters = itertools.count()
 
 
 @pytest.fixture
-def front_process(moto_url: str) -> Iterator[str]:
+def front_process(moto_url: str) -> Iterator[FrontProcess]:
     port = free_port()
+    cluster = f"front-test-{next(_clusters)}"
     process = subprocess.Popen(
         [
             sys.executable,
@@ -31,6 +44,10 @@ def front_process(moto_url: str) -> Iterator[str]:
             "timeseries=crash",
             "--time-scale",
             "40",
+            "--seed",
+            cluster,
+            "--push",
+            "v2",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -48,7 +65,11 @@ def front_process(moto_url: str) -> Iterator[str]:
             assert process.poll() is None, process.stdout.read() if process.stdout else ""
             assert time.monotonic() < deadline, "the rehearsal front did not start"
             time.sleep(0.1)
-        yield url
+        assert process.stdout is not None
+        printed = [process.stdout.readline() for _ in range(2)]
+        assert printed[0].startswith(f"rehearsal front on {url}")
+        report = json.loads(printed[1])
+        yield FrontProcess(url, report["seeded"], report["pushed"])
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -63,18 +84,20 @@ def clients(url: str) -> tuple[Any, Any, Any]:
     )
 
 
-def test_front_plays_rollouts_and_forwards_the_rest(front_process: str, moto_url: str) -> None:
-    account = seed_account(front_process, cluster="front-test")
-    new_image = push_image(front_process, account.region, account.repository, "v2")
-    ecs, ecr, _ = clients(front_process)
+def test_front_plays_rollouts_and_forwards_the_rest(
+    front_process: FrontProcess, moto_url: str
+) -> None:
+    url, account, new_image = front_process.url, front_process.seeded, front_process.pushed["v2"]
+    cluster = account["cluster"]
+    ecs, ecr, _ = clients(url)
     moto_ecs, moto_ecr, moto_logs = clients(moto_url)
 
     # Forwarded unchanged: ECR and task definitions are moto's own answers.
     assert (
-        ecr.describe_images(repositoryName=account.repository)["imageDetails"]
-        == moto_ecr.describe_images(repositoryName=account.repository)["imageDetails"]
+        ecr.describe_images(repositoryName=account["repository"])["imageDetails"]
+        == moto_ecr.describe_images(repositoryName=account["repository"])["imageDetails"]
     )
-    live = ecs.describe_task_definition(taskDefinition="front-test-timeseries")["taskDefinition"]
+    live = ecs.describe_task_definition(taskDefinition=f"{cluster}-timeseries")["taskDefinition"]
     definitions = [{**c, "image": new_image} for c in live["containerDefinitions"]]
     new_arn = ecs.register_task_definition(
         family=live["family"],
@@ -82,13 +105,11 @@ def test_front_plays_rollouts_and_forwards_the_rest(front_process: str, moto_url
     )["taskDefinition"]["taskDefinitionArn"]
     assert moto_ecs.describe_task_definition(taskDefinition=new_arn)["taskDefinition"]
 
-    ecs.update_service(cluster="front-test", service="timeseries", taskDefinition=new_arn)
+    ecs.update_service(cluster=cluster, service="timeseries", taskDefinition=new_arn)
     states: list[tuple[str, ...]] = []
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        service = ecs.describe_services(cluster="front-test", services=["timeseries"])["services"][
-            0
-        ]
+        service = ecs.describe_services(cluster=cluster, services=["timeseries"])["services"][0]
         states.append(tuple(f"{d['status']}:{d['rolloutState']}" for d in service["deployments"]))
         if service["deployments"][0]["rolloutState"] == "COMPLETED" and len(states) > 2:
             break
@@ -102,26 +123,32 @@ def test_front_plays_rollouts_and_forwards_the_rest(front_process: str, moto_url
     }
 
     # The crashed tasks' log lines were written to moto's own logs API.
-    streams = moto_logs.describe_log_streams(logGroupName=account.log_group)["logStreams"]
+    streams = moto_logs.describe_log_streams(logGroupName=account["log_group"])["logStreams"]
     messages = [
         event["message"]
         for stream in streams
         if stream["logStreamName"].startswith("timeseries/app/")
         for event in moto_logs.get_log_events(
-            logGroupName=account.log_group, logStreamName=stream["logStreamName"]
+            logGroupName=account["log_group"], logStreamName=stream["logStreamName"]
         )["events"]
     ]
     assert any("rehearsal fault 'crash'" in m for m in messages)
-    calls = httpx.get(front_process + "/_rehearsal/calls").json()
+    calls = httpx.get(url + "/_rehearsal/calls").json()
     assert calls["AmazonEC2ContainerServiceV20141113.UpdateService"] == 1
 
 
-def test_unknown_service_and_cluster_errors_come_from_moto(front_process: str) -> None:
-    ecs, _, _ = clients(front_process)
+def test_unknown_service_and_cluster_errors_come_from_moto(front_process: FrontProcess) -> None:
+    ecs, _, _ = clients(front_process.url)
     with pytest.raises(ecs.exceptions.ClusterNotFoundException):
         ecs.describe_services(cluster="no-such-cluster", services=["tiles"])
     with pytest.raises(ecs.exceptions.ClusterNotFoundException):
         ecs.list_tasks(cluster="no-such-cluster")
+    cluster = front_process.seeded["cluster"]
+    missing = ecs.describe_services(cluster=cluster, services=["tilez"])
+    assert missing["services"] == []
+    assert missing["failures"][0]["reason"] == "MISSING"
+    with pytest.raises(ecs.exceptions.ServiceNotFoundException):
+        ecs.list_tasks(cluster=cluster, serviceName="tilez")
 
 
 @pytest.mark.parametrize(

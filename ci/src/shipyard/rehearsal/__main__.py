@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import threading
+from dataclasses import asdict
 
 from shipyard.rehearsal.front import RehearsalFront, ScaledClock, http_probe, make_server
 from shipyard.rehearsal.model import Fault, RehearsalError
+from shipyard.rehearsal.seed import push_image, seed_account
 
 
 def _pairs(values: list[str], what: str) -> dict[str, str]:
@@ -56,6 +60,26 @@ def main(argv: list[str] | None = None) -> int:
         default=1.0,
         help="simulated seconds per real second (e.g. 20 plays a 60 s rollout in 3 s)",
     )
+    parser.add_argument(
+        "--seed",
+        metavar="CLUSTER",
+        help="first create what terraform would (roles, log group, ECR image v1, cluster, one "
+        "task definition and service per --service) and print it as one JSON line",
+    )
+    parser.add_argument(
+        "--service",
+        action="append",
+        dest="services",
+        metavar="NAME",
+        help="services to seed (repeatable; default tiles and timeseries)",
+    )
+    parser.add_argument(
+        "--push",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="with --seed: also put an image with this tag into the ECR repository",
+    )
     args = parser.parse_args(argv)
     try:
         faults = [Fault.parse(spec) for spec in args.fault]
@@ -74,14 +98,27 @@ def main(argv: list[str] | None = None) -> int:
         throttle=throttle,
     )
     server = make_server(front, args.host, args.port)
-    print(
-        f"rehearsal front on http://{args.host}:{server.server_port} -> {args.moto_url}", flush=True
-    )
+    url = f"http://{args.host}:{server.server_port}"
+    print(f"rehearsal front on {url} -> {args.moto_url}", flush=True)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
     try:
-        server.serve_forever()
+        if args.seed:
+            account = seed_account(
+                url,
+                cluster=args.seed,
+                services=tuple(args.services or ("tiles", "timeseries")),
+                region=args.region,
+            )
+            pushed = {
+                tag: push_image(url, args.region, account.repository, tag) for tag in args.push
+            }
+            print(json.dumps({"seeded": asdict(account), "pushed": pushed}), flush=True)
+        serving.join()
     except KeyboardInterrupt:
         pass
     finally:
+        server.shutdown()
         server.server_close()
     return 0
 
