@@ -67,3 +67,29 @@ def test_irregular_grids_are_refused(tmp_path: Path) -> None:
         data.write_store(tmp_path / store, grid, values, (1, 3, 2))
     with pytest.raises(StoreFormatError, match="'lat' is not evenly spaced"):
         asyncio.run(open_collection("odd", str(tmp_path)))
+
+
+def test_arrays_in_another_dimension_order_are_refused(tmp_path: Path) -> None:
+    grid = data.Grid(lat=np.array([1.5, 0.5]), lon=np.array([0.5, 1.5, 2.5]), days=np.arange(2))
+    values = data.temperature(grid)
+    for store in (data.MAP_STORE, data.TIMESERIES_STORE):
+        data.write_store(tmp_path / store, grid, values, (1, 2, 3))
+    transposed = zarr.open_group(str(tmp_path / data.TIMESERIES_STORE), mode="r+")
+    del transposed[data.VARIABLE]
+    transposed.create_array(
+        data.VARIABLE, data=values.transpose(0, 2, 1), dimension_names=["time", "lon", "lat"]
+    )
+    with pytest.raises(StoreFormatError, match=r"dimensions \('time', 'lon', 'lat'\); rewrite"):
+        asyncio.run(open_collection("odd", str(tmp_path)))
+
+
+def test_arrays_that_do_not_match_the_coordinates_are_refused(tmp_path: Path) -> None:
+    grid = data.Grid(lat=np.array([1.5, 0.5]), lon=np.array([0.5, 1.5, 2.5]), days=np.arange(2))
+    values = data.temperature(grid)
+    for store in (data.MAP_STORE, data.TIMESERIES_STORE):
+        data.write_store(tmp_path / store, grid, values, (1, 2, 3))
+    short = zarr.open_group(str(tmp_path / data.MAP_STORE), mode="r+")
+    del short[data.VARIABLE]
+    short.create_array(data.VARIABLE, data=values[:1], dimension_names=["time", "lat", "lon"])
+    with pytest.raises(StoreFormatError, match=r"shape \(1, 2, 3\) but the coordinates give"):
+        asyncio.run(open_collection("odd", str(tmp_path)))

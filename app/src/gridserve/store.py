@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 TimeArray = npt.NDArray[np.datetime64]
 CF_TIME_UNITS = {"days": "D", "hours": "h", "minutes": "m", "seconds": "s"}
 COORDINATE_NAMES = ("lat", "lon", "time")
+COORDINATE_ORDER = ("time", "lat", "lon")
 
 
 class StoreFormatError(ValueError):
@@ -124,6 +125,26 @@ async def default_range(array: AsyncArray[Any]) -> tuple[float, float]:
     return hinted if hinted is not None else data_range(np.asarray(await array.getitem(0)))
 
 
+def check_layout(
+    store: str,
+    name: str,
+    dims: Sequence[str | None] | None,
+    shape: tuple[int, ...],
+    sizes: Mapping[str, int],
+) -> None:
+    """Tiles and timeseries index (time, lat, lon) directly: any other layout would be served
+    wrong, so it is refused when the collection opens."""
+    if tuple(dims or ()) != COORDINATE_ORDER:
+        raise StoreFormatError(
+            f"{store}/{name} has dimensions {dims}; rewrite it as {COORDINATE_ORDER}"
+        )
+    expected = tuple(sizes[dim] for dim in COORDINATE_ORDER)
+    if shape != expected:
+        raise StoreFormatError(
+            f"{store}/{name} has shape {shape} but the coordinates give {expected}"
+        )
+
+
 async def data_arrays(group: zarr.AsyncGroup) -> dict[str, AsyncArray[Any]]:
     arrays: dict[str, AsyncArray[Any]] = {}
     async for name, member in group.members():
@@ -147,6 +168,10 @@ async def open_collection(collection_id: str, location: str) -> Collection:
             f"{data.MAP_STORE} and {data.TIMESERIES_STORE} must hold the same variables "
             f"(found {sorted(maps)} and {sorted(series)})"
         )
+    sizes = {"time": len(raw_times), "lat": len(lat), "lon": len(lon)}
+    for store, arrays in ((data.MAP_STORE, maps), (data.TIMESERIES_STORE, series)):
+        for name, array in arrays.items():
+            check_layout(store, name, array.metadata.dimension_names, array.shape, sizes)
     variables = {
         name: Variable(
             name=name,
