@@ -74,16 +74,20 @@ fi
 echo "provider mirror:    the proxy serves it only at: ${VERSIONS:-nothing}; none satisfies >= 6.0, < 7.0 (terraform/versions.tf)"
 
 echo "provider mirror: 3. building the schema stub from HashiCorp's generated CDKTF bindings"
-python3 -m pip download --quiet --no-deps --require-hashes -r "$STUB_SRC/bindings.txt" -d "$WORK/wheel"
+# The wheel only carries data (the bindings' JS sources); unpack it with uv, or pip where uv is
+# missing (./dev puts a pip-less .venv first on PATH, and always has uv).
+if command -v uv >/dev/null; then
+  uv pip install --quiet --no-deps --require-hashes --python "$(command -v python3)" \
+    --target "$WORK/wheel" -r "$STUB_SRC/bindings.txt"
+else
+  python3 -m pip install --quiet --no-deps --require-hashes --target "$WORK/wheel" \
+    -r "$STUB_SRC/bindings.txt"
+fi
 python3 - "$WORK" <<'PY'
-import sys, tarfile, zipfile
+import sys, tarfile
 from pathlib import Path
 work = Path(sys.argv[1])
-(wheel,) = (work / "wheel").glob("*.whl")
-with zipfile.ZipFile(wheel) as archive:
-    (member,) = [n for n in archive.namelist() if n.endswith(".jsii.tgz")]
-    archive.extract(member, work / "jsii")
-    tgz = work / "jsii" / member
+(tgz,) = (work / "wheel").glob("*/_jsii/*.jsii.tgz")
 with tarfile.open(tgz) as bundle:
     bundle.extractall(work / "package", filter="data")
 PY
