@@ -606,7 +606,9 @@ class RolloutModel:
         self._event(service, "has reached a steady state.")
 
     # ----------------------------------------------------------------- API shapes
-    def describe_deployment(self, service: SimService, deployment: SimDeployment) -> dict[str, Any]:
+    def describe_deployment(
+        self, service: SimService, deployment: SimDeployment, launch_type: str = "FARGATE"
+    ) -> dict[str, Any]:
         tasks = [t for t in service.tasks if t.deployment_id == deployment.id]
         return {
             "id": deployment.id,
@@ -618,14 +620,17 @@ class RolloutModel:
             "failedTasks": deployment.failed_tasks,
             "createdAt": self.epoch_seconds(deployment.created_at),
             "updatedAt": self.epoch_seconds(deployment.updated_at),
-            "launchType": "FARGATE",
+            "launchType": launch_type,
             "rolloutState": deployment.rollout_state,
             "rolloutStateReason": deployment.rollout_state_reason,
         }
 
     def overlay_service(self, service: SimService, base: dict[str, Any]) -> dict[str, Any]:
         """The moto Service shape with the scheduler's live state laid over it."""
-        deployments = [self.describe_deployment(service, d) for d in service.deployments]
+        launch_type = str(base.get("launchType", "FARGATE"))
+        deployments = [
+            self.describe_deployment(service, d, launch_type) for d in service.deployments
+        ]
         return {
             **base,
             "taskDefinition": service.primary.task_definition,

@@ -139,6 +139,7 @@ def seed_account(
             serviceName=service,
             taskDefinition=f"{cluster}-{service}",
             desiredCount=desired_count,
+            launchType="FARGATE",
             deploymentConfiguration={
                 "maximumPercent": 200,
                 "minimumHealthyPercent": 100,
