@@ -15,19 +15,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import botocore.exceptions
 import httpx
 from shipyard.deploy.watch import Expectation, Phase, watch
 from shipyard.rehearsal.front import moto_session
-from shipyard.rehearsal.local import free_port, moto_server
+from shipyard.rehearsal.local import front_process, moto_server
 from shipyard.rehearsal.model import FaultKind
 from shipyard.rehearsal.seed import push_image, seed_account
 
@@ -66,40 +62,6 @@ class SimClock:
 
     def __call__(self) -> float:
         return self.offset + time.monotonic() * self.time_scale
-
-
-@contextmanager
-def front_process(moto_url: str, time_scale: float, faults: list[str]) -> Iterator[str]:
-    """`python -m shipyard.rehearsal` in its own process, as the rehearse stage runs it."""
-    port = free_port()
-    arguments = [f"--fault={spec}" for spec in faults]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "shipyard.rehearsal",
-            "--moto-url",
-            moto_url,
-            "--port",
-            str(port),
-            "--time-scale",
-            str(time_scale),
-            *arguments,
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                httpx.get(url + "/_rehearsal/health")
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def one_rollout(url: str, clock: SimClock, cluster: str, name: str, breaker: bool) -> Run:
@@ -177,7 +139,9 @@ def main() -> None:
     faults = [f"{service_name(i)}={kind.value}" for i, (_, kind, _) in enumerate(SCENARIOS) if kind]
     rows = []
     began = time.monotonic()
-    with moto_server() as moto_url, front_process(moto_url, args.time_scale, faults) as url:
+    arguments = ["--time-scale", str(args.time_scale), *(f"--fault={f}" for f in faults)]
+    with moto_server() as moto_url, front_process(moto_url, *arguments) as front:
+        url = front.url
         clock = SimClock(url, args.time_scale)
         for index, (label, _, breaker) in enumerate(SCENARIOS):
             # The rounds of a scenario run side by side: the waits overlap, the CPU stays idle.

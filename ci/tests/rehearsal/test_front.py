@@ -3,76 +3,26 @@
 from __future__ import annotations
 
 import itertools
-import json
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from shipyard.rehearsal.front import moto_session
-from shipyard.rehearsal.local import free_port
-
-
-@dataclass
-class FrontProcess:
-    url: str
-    seeded: dict[str, Any]
-    pushed: dict[str, str]
-
+from shipyard.rehearsal.local import FrontProcess, front_process
 
 _clusters = itertools.count()
 
 
 @pytest.fixture
-def front_process(moto_url: str) -> Iterator[FrontProcess]:
-    port = free_port()
-    cluster = f"front-test-{next(_clusters)}"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "shipyard.rehearsal",
-            "--moto-url",
-            moto_url,
-            "--port",
-            str(port),
-            "--fault",
-            "timeseries=crash",
-            "--time-scale",
-            "40",
-            "--seed",
-            cluster,
-            "--push",
-            "v2",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/_rehearsal/health", timeout=2).is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            assert time.monotonic() < deadline, "the rehearsal front did not start"
-            time.sleep(0.1)
-        assert process.stdout is not None
-        printed = [process.stdout.readline() for _ in range(2)]
-        assert printed[0].startswith(f"rehearsal front on {url}")
-        report = json.loads(printed[1])
-        yield FrontProcess(url, report["seeded"], report["pushed"])
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def front(moto_url: str) -> Iterator[FrontProcess]:
+    arguments = ["--fault", "timeseries=crash", "--time-scale", "40"]
+    arguments += ["--seed", f"front-test-{next(_clusters)}", "--push", "v2"]
+    with front_process(moto_url, *arguments) as running:
+        yield running
 
 
 def clients(url: str) -> tuple[Any, Any, Any]:
@@ -84,10 +34,8 @@ def clients(url: str) -> tuple[Any, Any, Any]:
     )
 
 
-def test_front_plays_rollouts_and_forwards_the_rest(
-    front_process: FrontProcess, moto_url: str
-) -> None:
-    url, account, new_image = front_process.url, front_process.seeded, front_process.pushed["v2"]
+def test_front_plays_rollouts_and_forwards_the_rest(front: FrontProcess, moto_url: str) -> None:
+    url, account, new_image = front.url, front.seeded, front.pushed["v2"]
     cluster = account["cluster"]
     ecs, ecr, _ = clients(url)
     moto_ecs, moto_ecr, moto_logs = clients(moto_url)
@@ -137,13 +85,13 @@ def test_front_plays_rollouts_and_forwards_the_rest(
     assert calls["AmazonEC2ContainerServiceV20141113.UpdateService"] == 1
 
 
-def test_unknown_service_and_cluster_errors_come_from_moto(front_process: FrontProcess) -> None:
-    ecs, _, _ = clients(front_process.url)
+def test_unknown_service_and_cluster_errors_come_from_moto(front: FrontProcess) -> None:
+    ecs, _, _ = clients(front.url)
     with pytest.raises(ecs.exceptions.ClusterNotFoundException):
         ecs.describe_services(cluster="no-such-cluster", services=["tiles"])
     with pytest.raises(ecs.exceptions.ClusterNotFoundException):
         ecs.list_tasks(cluster="no-such-cluster")
-    cluster = front_process.seeded["cluster"]
+    cluster = front.seeded["cluster"]
     missing = ecs.describe_services(cluster=cluster, services=["tilez"])
     assert missing["services"] == []
     assert missing["failures"][0]["reason"] == "MISSING"

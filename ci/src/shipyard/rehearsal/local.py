@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -10,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -71,3 +73,53 @@ def rehearsal_front(moto_url: str, **options: Any) -> Iterator[tuple[str, Rehear
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@dataclass
+class FrontProcess:
+    url: str
+    seeded: dict[str, Any] | None = None
+    pushed: dict[str, str] = field(default_factory=dict)
+
+
+@contextmanager
+def front_process(moto_url: str, *arguments: str) -> Iterator[FrontProcess]:
+    """`python -m shipyard.rehearsal` as its own process on a free port, as `rehearse` runs it.
+
+    With `--seed` among the arguments, waits for and parses the seeded account's JSON line.
+    """
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shipyard.rehearsal",
+            "--moto-url",
+            moto_url,
+            "--port",
+            str(port),
+            *arguments,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = f"http://127.0.0.1:{port}"
+        if not process.stdout.readline().startswith(f"rehearsal front on {url}"):
+            raise RehearsalError(
+                f"the rehearsal front on port {port} did not start; run `python -m "
+                f"shipyard.rehearsal --moto-url {moto_url} --port {port}` to see why"
+            )
+        running = FrontProcess(url)
+        if "--seed" in arguments:
+            printed = json.loads(process.stdout.readline() or "{}")
+            running.seeded, running.pushed = printed.get("seeded"), printed.get("pushed", {})
+        yield running
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

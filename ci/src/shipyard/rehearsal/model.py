@@ -338,10 +338,6 @@ class RolloutModel:
         """The clock's simulated time, which may be ahead of the last `advance`."""
         return self._clock()
 
-    @property
-    def now(self) -> float:
-        return self._now
-
     def _new_task(self, service: SimService, deployment: SimDeployment) -> SimTask:
         task_id = self._task_id()
         prefix, _, cluster_name = service.cluster_arn.partition(":cluster/")

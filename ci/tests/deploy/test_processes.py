@@ -1,0 +1,64 @@
+"""The rehearse wiring without Dagger: moto, the front and the deploy CLI as three processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from shipyard.rehearsal.local import front_process
+
+
+def test_deploy_cli_against_the_front_process_fails_rolls_back_and_reports(
+    moto_url: str, tmp_path: Path
+) -> None:
+    arguments = ["--fault", "timeseries=crash", "--time-scale", "40"]
+    with front_process(moto_url, *arguments, "--seed", "e2e", "--push", "v2") as front:
+        assert front.seeded is not None
+        finished = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "shipyard.deploy",
+                "deploy",
+                "--cluster",
+                "e2e",
+                "--image",
+                front.pushed["v2"],
+                "--endpoint-url",
+                front.url,
+                "--poll-interval",
+                "0.125",
+                "--timeout",
+                "60",
+                "--report-dir",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            env={
+                **os.environ,
+                "AWS_ACCESS_KEY_ID": "AKIAE2ETESTE2ETEST00",
+                "AWS_SECRET_ACCESS_KEY": "e2e-secret",
+            },
+        )
+
+    assert finished.returncode == 1, finished.stderr
+    assert f"report: {tmp_path / 'deploy-report.json'}" in finished.stdout
+    assert "timeseries: event: (service timeseries) has started 2 tasks" in finished.stdout
+    report = json.loads((tmp_path / "deploy-report.json").read_text())
+    services = {s["service"]: s for s in report["services"]}
+    assert report["verdict"] == "failed"
+    assert services["tiles"]["verdict"] == "succeeded"
+    assert services["tiles"]["rollback"]["verdict"] == "succeeded"
+    timeseries = services["timeseries"]
+    assert timeseries["verdict"] == "failed"
+    exits = {
+        c["exit_code"] for t in timeseries["dossier"]["stopped_tasks"] for c in t["containers"]
+    }
+    assert exits == {1}
+    assert "e2e-secret" not in finished.stdout + finished.stderr
