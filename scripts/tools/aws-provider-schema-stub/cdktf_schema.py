@@ -58,16 +58,16 @@ TRUNCATED: list[str] = []
 def _attribute_type(kind: str, storage: str) -> Any:
     if kind == "simple":
         return PRIMITIVES[storage]
-    # e.g. stringList, numberMap, stringListList, stringMapMap: innermost first.
+    # The storage name reads inside out: stringMapList is a list of maps of strings. The
+    # outermost collection is `kind` (list or set for a List suffix).
     match = re.fullmatch(r"(string|number|boolean)((?:List|Map)+)", storage)
     if match is None:
         raise ValueError(f"unknown attribute storage {kind}/{storage}")
     element: Any = PRIMITIVES[match.group(1)]
     wrappers = re.findall(r"List|Map", match.group(2))
-    for index, wrapper in enumerate(reversed(wrappers)):
+    for index, wrapper in enumerate(wrappers):
         outermost = index == len(wrappers) - 1
-        collection = kind if outermost else wrapper.lower()
-        element = [collection, element]
+        element = [kind if outermost else wrapper.lower(), element]
     return element
 
 
@@ -93,7 +93,7 @@ def _block(
     attrs: list[re.Match[str]],
     props: dict[str, tuple[bool, str]],
     computed: dict[str, Any],
-    structs: dict[str, tuple[list[re.Match[str]], str]],
+    structs: dict[str, list[re.Match[str]]],
     interfaces: dict[str, dict[str, tuple[bool, str]]],
     getters: dict[str, dict[str, Any]],
     where: str,
@@ -105,6 +105,7 @@ def _block(
         optional, ts_type = props.get(name, (True, ""))
         path = f"{where}.{name}"
         if match["block"] == "false":
+            # The generator writes `any` only where it cut a too-deep block out of the bindings.
             if storage == "any":
                 TRUNCATED.append(path)
                 block_types[name] = {"nesting_mode": "list", "block": {}}
@@ -114,9 +115,8 @@ def _block(
             attributes[name] = spec
             continue
         struct = _struct_name(storage)
-        struct_attrs, _ = structs.get(struct, ([], ""))
         nested = _block(
-            struct_attrs,
+            structs.get(struct, []),
             interfaces.get(struct, {}),
             getters.get(struct, {}),
             structs,
@@ -153,7 +153,7 @@ def _convert(directory: Path) -> tuple[str, str, dict[str, Any]] | None:
         return None
     class_name, tf_type = type_name.groups()
     structs = {
-        name[0].upper() + name[1:]: (list(ATTR_RE.finditer(body)), body)
+        name[0].upper() + name[1:]: list(ATTR_RE.finditer(body))
         for name, body in FUNCTION_RE.findall(js)
     }
     getters: dict[str, dict[str, Any]] = {}
