@@ -97,6 +97,10 @@ def test_unknown_service_and_cluster_errors_come_from_moto(front: FrontProcess) 
     assert missing["failures"][0]["reason"] == "MISSING"
     with pytest.raises(ecs.exceptions.ServiceNotFoundException):
         ecs.list_tasks(cluster=cluster, serviceName="tilez")
+    with pytest.raises(ecs.exceptions.ClusterNotFoundException):
+        ecs.update_service(cluster="no-such-cluster", service="tiles", desiredCount=1)
+    with pytest.raises(ecs.exceptions.ServiceNotFoundException):
+        ecs.update_service(cluster=cluster, service="tilez", desiredCount=1)
 
 
 @pytest.mark.parametrize(

@@ -115,6 +115,9 @@ class RehearsalFront:
         self.lock = threading.RLock()
         self._circuit_breakers: dict[tuple[str, str], tuple[bool, bool]] = {}
 
+    def close(self) -> None:
+        self._http.close()
+
     # ------------------------------------------------------------------ plumbing
     def _containers_of(self, task_definition: str) -> list[ContainerInfo]:
         described = self._ecs.describe_task_definition(taskDefinition=task_definition)

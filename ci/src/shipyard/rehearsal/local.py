@@ -73,6 +73,7 @@ def rehearsal_front(moto_url: str, **options: Any) -> Iterator[tuple[str, Rehear
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+        front.close()
 
 
 @dataclass
