@@ -1,0 +1,9 @@
+package tuist
+
+import "os"
+
+var (
+	stdin  = os.Stdin
+	stdout = os.Stdout
+	stderr = os.Stderr
+)
