@@ -500,25 +500,35 @@ class Shipyard:
         """Commit the regenerated READMEs to the checked-out branch and push them."""
         if token is None:
             raise pipeline_flow.PipelineError("committing docs back needs --github-token")
-        message = pipeline_flow.docs_commit_message(changed)
+        await self.docs_pushed(repo, changes, changed, token).sync()
+        return pipeline_flow.docs_commit_message(changed), {"changed": changed}
+
+    def docs_pushed(
+        self,
+        repo: dagger.Directory,
+        changes: dagger.Changeset,
+        changed: list[str],
+        token: dagger.Secret,
+    ) -> dagger.Container:
+        """The checkout with the docs committed ([skip ci]) and pushed to origin's branch."""
         push = (
             'git -c http.extraheader="AUTHORIZATION: basic '
             '$(printf "x-access-token:%s" "$GITHUB_TOKEN" | base64 | tr -d "\\n")" '
             "push origin HEAD:$(git rev-parse --abbrev-ref HEAD)"
         )
-        await (
+        return (
             steps.fresh(dag.container().from_(self._images().reference("GIT")))
             .with_directory("/repo", repo.with_changes(changes))
             .with_workdir("/repo")
             .with_exec(["git", "config", "user.name", "shipyard"])
             .with_exec(["git", "config", "user.email", "shipyard@users.noreply.github.com"])
             .with_exec(["git", "add", "--", *changed])
-            .with_exec(["git", "commit", "--quiet", "-m", message])
+            .with_exec(
+                ["git", "commit", "--quiet", "-m", pipeline_flow.docs_commit_message(changed)]
+            )
             .with_secret_variable("GITHUB_TOKEN", token)
             .with_exec(["sh", "-c", push])
-            .sync()
         )
-        return message, {"changed": changed}
 
     @never_cached
     async def notify(

@@ -16,6 +16,7 @@ from typing import Any
 import dagger
 import pytest
 from shipyard.cli import repository_sources
+from shipyard.images import ImageCatalog
 from shipyard.main import Shipyard
 from shipyard.steps import StageFailed
 
@@ -241,3 +242,31 @@ async def test_pipeline_for_a_pull_request_reports_every_check(
     assert report["verdict"] == ("failed" if failed else "passed")
     for name in by_stage:
         assert f"| {name} |" in summary
+
+
+async def test_regenerated_docs_are_committed_back_with_skip_ci(
+    dagger_client: dagger.Client,
+) -> None:
+    # A checkout whose origin is a bare repository inside its own .git, so the push stays local.
+    setup = (
+        "git init --quiet -b main && git add -A && "
+        "git -c user.name=t -c user.email=t@example.org commit --quiet -m init && "
+        "git init --quiet --bare .git/origin.git && git remote add origin /repo/.git/origin.git && "
+        "git push --quiet origin main"
+    )
+    repo = (
+        dagger_client.container()
+        .from_(ImageCatalog.from_settings().reference("GIT"))
+        .with_new_file("/repo/terraform/README.md", "stale\n")
+        .with_workdir("/repo")
+        .with_exec(["sh", "-c", setup])
+        .directory("/repo")
+    )
+    changes = repo.with_new_file("terraform/README.md", "regenerated\n").changes(repo)
+    token = dagger_client.set_secret("github-token", "not-a-real-token")
+    pushed = Shipyard().docs_pushed(repo, changes, ["terraform/README.md"], token)
+    origin = ["git", "--git-dir=/repo/.git/origin.git"]
+    subject = await pushed.with_exec([*origin, "log", "-1", "--format=%s", "main"]).stdout()
+    assert subject == "docs: regenerate terraform docs (terraform/README.md) [skip ci]\n"
+    readme = await pushed.with_exec([*origin, "show", "main:terraform/README.md"]).stdout()
+    assert readme == "regenerated\n"

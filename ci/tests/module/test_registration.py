@@ -3,6 +3,7 @@
 import typing
 from typing import Any
 
+import anyio
 import dagger
 import pytest
 from shipyard.main import Shipyard
@@ -89,3 +90,10 @@ def test_the_main_object_constructor_is_documented() -> None:
     constructor = Shipyard.__dagger_object_type__.get_constructor()  # type: ignore[attr-defined]
     for parameter in constructor.parameters.values():
         assert parameter.doc
+
+
+def test_cost_without_a_key_says_it_skipped_and_touches_nothing() -> None:
+    # No engine needed: the function returns before it builds any container.
+    untouched: Any = object()
+    answer = anyio.run(Shipyard().cost, untouched)
+    assert answer == "skipped: no key (pass --infracost-api-key env:INFRACOST_API_KEY)"
