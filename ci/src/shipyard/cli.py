@@ -19,6 +19,7 @@ import inspect
 import json
 import os
 import sys
+import tempfile
 import types
 import typing
 from collections.abc import Sequence
@@ -138,7 +139,7 @@ async def _deliver(result: Any, export: Path | None, function: str) -> int:
         print("\n".join(changed) if changed else "no changes")
         return 0
     if isinstance(result, dagger.Directory):
-        target = export or Path(f"shipyard-{function}")
+        target = export or Path(tempfile.gettempdir()) / f"shipyard-{function}"
         await result.export(str(target))
         if (target / "summary.md").exists():
             print((target / "summary.md").read_text(encoding="utf-8"))
@@ -148,7 +149,7 @@ async def _deliver(result: Any, export: Path | None, function: str) -> int:
             return 0 if verdict == "passed" else 1
         return 0
     if isinstance(result, dagger.File):
-        target = export or Path(f"shipyard-{function}.out")
+        target = export or Path(tempfile.gettempdir()) / f"shipyard-{function}.out"
         await result.export(str(target))
         print(f"written to {target}", file=sys.stderr)
         return 0
