@@ -55,7 +55,15 @@ def as_csv(variable: str, times: list[str], values: list[float | None]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@router.get("/api/timeseries", summary="Values at the grid point nearest to a location")
+@router.get(
+    "/api/timeseries",
+    summary="Values at the grid point nearest to a location",
+    description=(
+        "The grid cell holding (lon, lat), every step with start <= time <= end. The range may "
+        "span at most GRIDSERVE_MAX_TIMESERIES_DAYS days (366 by default). JSON by default; "
+        "CSV with format=csv or Accept: text/csv."
+    ),
+)
 async def timeseries(
     lon: Annotated[float, Query(ge=-180, le=180, description="longitude, degrees east")],
     lat: Annotated[float, Query(ge=-90, le=90, description="latitude, degrees north")],
