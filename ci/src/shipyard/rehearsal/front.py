@@ -27,6 +27,7 @@ import httpx
 from shipyard.rehearsal.model import (
     ContainerInfo,
     Fault,
+    LogRecord,
     RolloutModel,
     SimService,
     Timings,
@@ -148,8 +149,7 @@ class RehearsalFront:
             response.content,
         )
 
-    def _flush_logs(self) -> None:
-        records = self.model.take_logs()
+    def _write_logs(self, records: list[LogRecord]) -> None:
         streams: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for record in records:
             streams.setdefault((record.group, record.stream), []).append(
@@ -182,15 +182,19 @@ class RehearsalFront:
                     400, {"__type": "ThrottlingException", "message": "Rate exceeded"}
                 )
             self.model.advance()
-            self._flush_logs()
-            if operation.startswith(ECS_PREFIX):
-                handler = self._ecs_handlers().get(operation.removeprefix(ECS_PREFIX))
-                if handler is not None:
-                    request = json.loads(body or b"{}")
-                    reply = handler(request, method, path, headers, body)
-                    self._flush_logs()
-                    return reply
-        return self.forward(method, path, headers, body)
+            reply: Reply | None = None
+            handler = (
+                self._ecs_handlers().get(operation.removeprefix(ECS_PREFIX))
+                if operation.startswith(ECS_PREFIX)
+                else None
+            )
+            if handler is not None:
+                reply = handler(json.loads(body or b"{}"), method, path, headers, body)
+            records = self.model.take_logs()
+        # Written outside the lock, so that other callers' polls do not wait for log writes;
+        # this caller's reply still leaves only after the lines are in moto.
+        self._write_logs(records)
+        return reply or self.forward(method, path, headers, body)
 
     def _control(self, path: str) -> Reply:
         if path == "/_rehearsal/calls":
