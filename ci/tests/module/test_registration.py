@@ -1,5 +1,6 @@
 """The module's shape as the Dagger SDK registers it, read through the SDK's own decorators."""
 
+import functools
 import typing
 from typing import Any
 
@@ -7,6 +8,7 @@ import anyio
 import dagger
 import pytest
 from shipyard.main import Shipyard
+from shipyard.pipeline_flow import PipelineError
 
 NEVER_CACHED = {"publish", "deploy", "rollback", "smoke", "notify", "pipeline", "rehearse"}
 STAGES = {
@@ -97,3 +99,20 @@ def test_cost_without_a_key_says_it_skipped_and_touches_nothing() -> None:
     untouched: Any = object()
     answer = anyio.run(Shipyard().cost, untouched)
     assert answer == "skipped: no key (pass --infracost-api-key env:INFRACOST_API_KEY)"
+
+
+def test_a_release_without_its_terraform_outputs_is_refused_before_anything_runs() -> None:
+    untouched: Any = object()
+    sources = dict.fromkeys(
+        ("project", "app_project", "app", "terraform", "docs_source", "ci", "repo"), untouched
+    )
+    with pytest.raises(PipelineError, match="--pipeline-config is not JSON"):
+        anyio.run(
+            functools.partial(
+                Shipyard().pipeline,
+                event="push",
+                ref="refs/heads/main",
+                git_sha="0123456789abcdef0123456789abcdef01234567",
+                **sources,
+            )
+        )
