@@ -114,8 +114,9 @@ async def timed_sequence(port: int, paths: Sequence[str]) -> list[float]:
     return durations
 
 
-async def throughput(port: int, paths: Sequence[str], connections: int) -> float:
-    """Requests per second with ``connections`` keep-alive clients sharing the path list."""
+async def throughput(port: int, paths: Sequence[str], connections: int) -> tuple[float, float]:
+    """Requests per second with ``connections`` keep-alive clients sharing the path list, and
+    the share of one core the load generator itself used (it runs on the same two cores)."""
     queue: asyncio.Queue[str] = asyncio.Queue()
     for path in paths:
         queue.put_nowait(path)
@@ -131,9 +132,10 @@ async def throughput(port: int, paths: Sequence[str], connections: int) -> float
         finally:
             writer.close()
 
-    started = time.perf_counter()
+    started, client_cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(client() for _ in range(connections)))
-    return len(paths) / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    return len(paths) / elapsed, (time.process_time() - client_cpu) / elapsed
 
 
 def latency(durations: Sequence[float]) -> Latency:
@@ -287,8 +289,8 @@ def measure(
     command = uvicorn(contender.python, contender.app, port, 2)
     with serving(contender.name, command, env, port, contender.ready_path):
         asyncio.run(throughput(port, contender.paths["warm"] * 2, connections))
-        rate = asyncio.run(throughput(port, contender.paths["load"], connections))
-    print(f"{contender.name}: measured", flush=True)
+        rate, client_share = asyncio.run(throughput(port, contender.paths["load"], connections))
+    print(f"{contender.name}: measured (the load generator used {client_share:.0%} of a core)")
     return latencies, rate
 
 
