@@ -445,3 +445,26 @@ def test_a_real_app_behind_the_service_decides_its_health(make_rig: RigFactory) 
     assert all(r.startswith("Task failed ELB health checks") for r in reasons)
     # The app is down whatever the release, so going back cannot heal it either.
     assert outcome(failed, "tiles").rollback.verdict == "failed"
+
+
+def test_an_unexpected_error_still_rolls_back_what_was_changed(
+    make_rig: RigFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shipyard.deploy.engine as engine
+
+    rig = make_rig()
+    before = arn_of(rig, "tiles")
+    real_plan = engine.plan_service
+
+    def plan_breaking_on_timeseries(clients: Any, config: Any, service: str) -> Any:
+        if service == "timeseries":
+            raise KeyError("containerDefinitions")
+        return real_plan(clients, config, service)
+
+    monkeypatch.setattr(engine, "plan_service", plan_breaking_on_timeseries)
+    report = deploy(rig.config(), log=rig.log)
+
+    assert report.verdict == "failed"
+    assert "unexpected KeyError" in outcome(report, "timeseries").reason
+    assert outcome(report, "tiles").rollback.verdict == "succeeded"
+    assert arn_of(rig, "tiles") == before

@@ -11,7 +11,7 @@ from typing import Any
 
 from shipyard.deploy.aws import Clients, aws, connect
 from shipyard.deploy.config import DeployConfig
-from shipyard.deploy.dossier import collect_dossier
+from shipyard.deploy.dossier import Dossier, collect_dossier
 from shipyard.deploy.errors import DeployError, LineLogger, redacted_errors, redacting
 from shipyard.deploy.plan import describe_service, plan_service
 from shipyard.deploy.report import (
@@ -82,7 +82,8 @@ class _Run:
 
         return describe
 
-    def update(self, name: str, task_definition: str) -> tuple[dict[str, Any], Expectation]:
+    def update(self, name: str, task_definition: str, restore: str) -> Expectation:
+        """UpdateService to exactly `task_definition`; `restore` is what a rollback returns to."""
         with aws(f"service {name} (UpdateService to {task_definition})"):
             answer = self.clients.ecs.update_service(
                 cluster=self.config.cluster, service=name, taskDefinition=task_definition
@@ -94,7 +95,7 @@ class _Run:
         )
         seen = self.seen_events.setdefault(name, set())
         seen.update(str(e.get("id")) for e in service.get("events", []))
-        return service, Expectation(str(ours["id"]), task_definition, "", known)
+        return Expectation(str(ours["id"]), task_definition, restore, known)
 
     def watch(self, name: str, expect: Expectation, timeout: float) -> WatchResult:
         return watch(
@@ -109,7 +110,7 @@ class _Run:
             sleep=self.sleep,
         )
 
-    def dossier_for(self, name: str, deployment_id: str, service: dict[str, Any]) -> Any:
+    def dossier_for(self, deployment_id: str, service: dict[str, Any]) -> Dossier:
         dossier = collect_dossier(
             self.clients,
             cluster=self.config.cluster,
@@ -132,13 +133,7 @@ class _Run:
         outcome.timings["register"] = round(self.clock() - started, 3)
         self.log(f"{name}: registered {outcome.new_task_definition}")
         started = self.clock()
-        _, expect = self.update(name, outcome.new_task_definition)
-        expect = Expectation(
-            expect.deployment_id,
-            expect.task_definition,
-            outcome.old_task_definition,
-            expect.known_deployment_ids,
-        )
+        expect = self.update(name, outcome.new_task_definition, outcome.old_task_definition)
         outcome.new_deployment_id = expect.deployment_id
         outcome.timings["update"] = round(self.clock() - started, 3)
         self.log(
@@ -149,7 +144,7 @@ class _Run:
         outcome.verdict, outcome.reason = result.verdict.phase.value, result.verdict.reason
         self.log(f"{name}: {outcome.verdict}: {outcome.reason}")
         if result.verdict.phase not in (Phase.SUCCEEDED, Phase.CONFLICT):
-            outcome.dossier = self.dossier_for(name, expect.deployment_id, result.last_service)
+            outcome.dossier = self.dossier_for(expect.deployment_id, result.last_service)
         return result.verdict.phase
 
     # ---------------------------------------------------------------- one service back
@@ -166,17 +161,13 @@ class _Run:
                     str(d["id"]) for d in service["deployments"] if d["id"] != primary["id"]
                 )
                 expect = Expectation(str(primary["id"]), target, target, others)
-                self.seen_events.setdefault(name, set())
                 self.log(
                     f"{name}: already on {target} (deployment {primary['id']}); "
                     "waiting for it to settle"
                 )
             else:
                 self.log(f"{name}: rolling back from {current} to {target}")
-                _, expect = self.update(name, target)
-                expect = Expectation(
-                    expect.deployment_id, target, current, expect.known_deployment_ids
-                )
+                expect = self.update(name, target, current)
             outcome.deployment_id = expect.deployment_id
             result = self.watch(name, expect, self.config.rollback_timeout)
         except DeployError as error:
@@ -188,7 +179,7 @@ class _Run:
         outcome.seconds = round(self.clock() - started, 3)
         self.log(f"{name}: rollback {outcome.verdict}: {outcome.reason}")
         if result.verdict.phase not in (Phase.SUCCEEDED, Phase.CONFLICT):
-            outcome.dossier = self.dossier_for(name, expect.deployment_id, result.last_service)
+            outcome.dossier = self.dossier_for(expect.deployment_id, result.last_service)
         return outcome
 
 
@@ -251,7 +242,18 @@ def _deploy(
             outcome.verdict, outcome.reason = Phase.FAILED.value, str(error)
             log(f"{outcome.service}: failed: {error}")
             phase = Phase.FAILED
-        if outcome.new_deployment_id is not None:
+        except Exception as error:
+            # A bug must not leave services half-deployed: report it and roll back all the same.
+            outcome.verdict = Phase.FAILED.value
+            outcome.reason = (
+                f"unexpected {type(error).__name__} in the deploy engine (a bug: report it "
+                "with the deploy log); what this run changed is rolled back"
+            )
+            log(f"{outcome.service}: failed: {outcome.reason}")
+            phase = Phase.FAILED
+        # Registered means an update may have reached ECS: rolling back a service that was not
+        # changed only watches it stay where it is.
+        if outcome.new_task_definition is not None:
             touched.append(outcome)
         if phase is not Phase.SUCCEEDED:
             failed = outcome
