@@ -88,7 +88,7 @@ def _verify(config: DeployConfig, clients: Clients) -> VerifyResult:
         with aws("the caller identity"):
             clients.sts.get_caller_identity()
     except DeployError as error:
-        findings.append(Finding("AWS credentials", str(error), ""))
+        findings.append(Finding("sts:GetCallerIdentity", str(error), ""))
         return result
     with aws(f"cluster {config.cluster}"):
         clusters = clients.ecs.describe_clusters(clusters=[config.cluster])
@@ -102,11 +102,12 @@ def _verify(config: DeployConfig, clients: Clients) -> VerifyResult:
             )
         )
         return result
-    with aws(f"services {', '.join(config.services)}"):
-        described = clients.ecs.describe_services(
-            cluster=config.cluster, services=list(config.services)
-        )
-    by_name = {s["serviceName"]: s for s in described.get("services", [])}
+    by_name: dict[str, dict[str, Any]] = {}
+    for first in range(0, len(config.services), 10):  # DescribeServices takes 10 at most
+        batch = list(config.services[first : first + 10])
+        with aws(f"services {', '.join(batch)}"):
+            described = clients.ecs.describe_services(cluster=config.cluster, services=batch)
+        by_name.update({s["serviceName"]: s for s in described.get("services", [])})
     task_definitions: dict[str, dict[str, Any]] = {}
     for name in config.services:
         service = by_name.get(name)
