@@ -79,3 +79,16 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.role is Role.TILES
     assert settings.git_sha == "deadbeef"
     assert settings.collection_locations() == {"era5": "s3://bucket/era5"}
+
+
+def test_cors_allows_browser_apps_and_can_be_narrowed(dataset_dir: Path) -> None:
+    origin = {"Origin": "https://maps.example.org"}
+    with TestClient(create_app(Settings(data_dir=dataset_dir))) as open_client:
+        response = open_client.get("/api/collections", headers=origin)
+        assert response.headers["access-control-allow-origin"] == "*"
+    narrow = Settings(data_dir=dataset_dir, cors_origins=["https://other.example.org"])
+    with TestClient(create_app(narrow)) as narrow_client:
+        response = narrow_client.get("/api/collections", headers=origin)
+        assert "access-control-allow-origin" not in response.headers
+    with TestClient(create_app(Settings(data_dir=dataset_dir, cors_origins=[]))) as closed:
+        assert "access-control-allow-origin" not in closed.get("/health", headers=origin).headers

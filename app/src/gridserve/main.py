@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 
 from gridserve import data
 from gridserve.errors import GridserveError, gridserve_error_handler, validation_error_handler
@@ -67,6 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.registry = registry
     app.add_exception_handler(GridserveError, gridserve_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET"]
+        )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     for router in routers_for(settings.role):
         app.include_router(router)

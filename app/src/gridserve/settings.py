@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     version: str = Field(default_factory=package_version)
     git_sha: str = "unknown"
     max_timeseries_days: int = Field(default=366, ge=1)
+    # Browser apps on other origins read the JSON APIs (tiles as <img> need no CORS);
+    # GRIDSERVE_CORS_ORIGINS='["https://maps.example.org"]' narrows it, '[]' turns it off.
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
 
     def collection_locations(self) -> dict[str, str]:
         return dict(self.collections) or {COLLECTION_ID: str(self.data_dir)}
