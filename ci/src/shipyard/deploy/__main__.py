@@ -12,6 +12,7 @@ from pathlib import Path
 
 from shipyard.deploy import DeployConfig, DeployError, deploy, plan, rollback, verify
 from shipyard.deploy.config import DEFAULT_REGION, DEFAULT_SERVICES
+from shipyard.deploy.report import load_restore_points
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,13 +65,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _report_services(args: argparse.Namespace) -> tuple[str, ...]:
+    """A rollback from a report covers the report's services unless --service says otherwise."""
+    report = getattr(args, "from_report", None)
+    return tuple(p.service for p in load_restore_points(report)) if report else ()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         config = DeployConfig(
             cluster=args.cluster,
             image=args.image or "unused-for-rollback",
-            services=tuple(args.services or DEFAULT_SERVICES),
+            services=tuple(args.services or _report_services(args) or DEFAULT_SERVICES),
             containers=tuple(args.containers),
             region=args.region,
             endpoint_url=args.endpoint_url,
