@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import itertools
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from shipyard.rehearsal.__main__ import main as rehearsal_main
 from shipyard.rehearsal.front import moto_session
 from shipyard.rehearsal.local import FrontProcess, front_process
 
@@ -111,22 +110,10 @@ def test_unknown_service_and_cluster_errors_come_from_moto(front: FrontProcess) 
         (["--time-scale", "0"], "--time-scale must be positive"),
     ],
 )
-def test_bad_arguments_are_refused_with_the_fix(argument: list[str], message: str) -> None:
-    finished = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "shipyard.rehearsal",
-            "--moto-url",
-            "http://127.0.0.1:1",
-            "--port",
-            "0",
-            *argument,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert finished.returncode == 2
-    assert message in finished.stderr
+def test_bad_arguments_are_refused_with_the_fix(
+    argument: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        rehearsal_main(["--moto-url", "http://127.0.0.1:1", "--port", "0", *argument])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
