@@ -29,9 +29,6 @@ class Verdict(StrEnum):
     SKIPPED = "skipped"
 
 
-CHECK_STAGES: Final = ("test", "lint", "scan", "docs-check")
-# publish and docs run side by side; the rest strictly in this order.
-RELEASE_STAGES: Final = ("publish", "docs", "deploy", "smoke", "rollback", "notify")
 KNOWN_EVENTS: Final = ("pull_request", "push", "workflow_dispatch")
 
 
