@@ -15,10 +15,10 @@ from shipyard.rehearsal.local import moto_server, rehearsal_front
 from shipyard.rehearsal.model import Fault, Timings
 from shipyard.rehearsal.seed import SeededAccount, push_image, seed_account
 
-# 40 simulated seconds per real second: a healthy rollout (~35 s simulated) takes ~0.9 s and
-# the engine's 0.125 s poll is the usual 5 s.
-TIME_SCALE = 40.0
-POLL_SECONDS = 0.125
+# 60 simulated seconds per real second: a healthy rollout (~35 s simulated) takes ~0.6 s and
+# the engine's 0.1 s poll is 6 s simulated.
+TIME_SCALE = 60.0
+POLL_SECONDS = 0.1
 # Shorter health checks and draining than the project's ALB: the scenarios stay the same,
 # the suite runs faster.
 TEST_TIMINGS = Timings(healthy_after=10.0, unhealthy_after=15.0, drain=15.0)

@@ -14,7 +14,7 @@ from shipyard.rehearsal.local import front_process
 def test_deploy_cli_against_the_front_process_fails_rolls_back_and_reports(
     moto_url: str, tmp_path: Path
 ) -> None:
-    arguments = ["--fault", "timeseries=crash", "--time-scale", "40"]
+    arguments = ["--fault", "timeseries=crash", "--time-scale", "80"]
     with front_process(moto_url, *arguments, "--seed", "e2e", "--push", "v2") as front:
         assert front.seeded is not None
         finished = subprocess.run(
