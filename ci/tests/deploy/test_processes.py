@@ -30,7 +30,7 @@ def test_deploy_cli_against_the_front_process_fails_rolls_back_and_reports(
                 "--endpoint-url",
                 front.url,
                 "--poll-interval",
-                "0.125",
+                "0.0625",
                 "--timeout",
                 "60",
                 "--report-dir",
