@@ -3,7 +3,7 @@
     source <(kit/provision --print-env)
     .venv/bin/python bench/pipeline_checks.py
 
-Three figures, all in this one invocation, on the same engine:
+Figures, all from this one invocation, on the same engine:
 
 1. sequential: test, lint, scan, docs-check awaited one after another (the named alternative:
    what a step-per-stage CI job does), after a source change;
@@ -90,15 +90,19 @@ async def main() -> None:
         shipyard = Shipyard()
         first = await pull_request(shipyard)  # also warms every toolchain
         warm = await pull_request(shipyard)
-        seq = await sequential(shipyard)
-        par = await parallel(shipyard)
+        # ABBA order, so that neither way profits from running second.
+        seq = [await sequential(shipyard)]
+        par = [await parallel(shipyard), await parallel(shipyard)]
+        seq.append(await sequential(shipyard))
     print(f"pull-request pipeline, first run in this session: {first:7.1f} s")
     print(f"pull-request pipeline, warm re-run, no change:    {warm:7.1f} s  (target <= 10 s)")
-    print(f"checks after a source change, one after another: {seq:7.1f} s  (alternative)")
-    print(
-        f"checks after a source change, in parallel:       {par:7.1f} s  "
-        f"= {par / seq:.2f}x sequential (target <= 0.60x)"
-    )
+    print(f"checks after a source change, one after another: {_runs(seq)}  (alternative)")
+    print(f"checks after a source change, in parallel:       {_runs(par)}")
+    print(f"parallel / sequential: {sum(par) / sum(seq):.2f}x (target <= 0.60x)")
+
+
+def _runs(seconds: list[float]) -> str:
+    return " and ".join(f"{s:.1f} s" for s in seconds)
 
 
 if __name__ == "__main__":

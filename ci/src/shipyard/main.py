@@ -85,7 +85,7 @@ AwsSessionToken = Annotated[
     Doc("AWS session token of short-lived credentials (env:AWS_SESSION_TOKEN)"),
 ]
 Region = Annotated[str, Doc("AWS region")]
-Cluster = Annotated[str, Doc("ECS cluster name (terraform output ecs_cluster_name)")]
+Cluster = Annotated[str, Doc("ECS cluster name (terraform output cluster_name)")]
 EndpointUrl = Annotated[str, Doc("AWS endpoint override, e.g. a rehearsal front; empty for AWS")]
 
 F = TypeVar("F", bound=Callable[..., object])
