@@ -349,3 +349,10 @@ def test_without_circuit_breaker_a_crash_loop_fails_at_the_breakers_threshold() 
     assert "3 tasks failed" in verdict.reason
     crashing["deploymentConfiguration"] = {"deploymentCircuitBreaker": {"enable": True}}
     assert judge(crashing, EXPECT).phase is Phase.IN_PROGRESS, "then ECS decides"
+
+
+def test_an_image_is_needed_for_everything_but_rollback() -> None:
+    config = DeployConfig(cluster="c")
+    with pytest.raises(DeployError, match="no image given; pass the image reference"):
+        config.require_image()
+    assert DeployConfig(cluster="c", image="repo:v1").require_image().tag == "v1"

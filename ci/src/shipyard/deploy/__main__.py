@@ -35,11 +35,10 @@ def _parser() -> argparse.ArgumentParser:
             dest="services",
             help=f"repeatable, in deploy order (default {' '.join(DEFAULT_SERVICES)})",
         )
-        sub.add_argument(
-            "--image",
-            required=name != "rollback",
-            help="image reference, preferably repo@sha256:digest",
-        )
+        if name != "rollback":
+            sub.add_argument(
+                "--image", required=True, help="image reference, preferably repo@sha256:digest"
+            )
         sub.add_argument(
             "--container",
             action="append",
@@ -76,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = DeployConfig(
             cluster=args.cluster,
-            image=args.image or "unused-for-rollback",
+            image=getattr(args, "image", ""),
             services=tuple(args.services or _report_services(args) or DEFAULT_SERVICES),
             containers=tuple(args.containers),
             region=args.region,

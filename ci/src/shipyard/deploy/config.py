@@ -74,13 +74,14 @@ def parse_image(reference: str) -> ImageRef:
 class DeployConfig:
     """Everything a plan, verify, deploy or rollback needs.
 
-    `containers` names the container(s) whose image is replaced in every service's task
+    `image` is needed by plan, verify and deploy, not by rollback. `containers` names the
+    container(s) whose image is replaced in every service's task
     definition; empty means "the only container", and a task definition with several
     containers then is an error. Timeouts and the poll interval are in seconds.
     """
 
     cluster: str
-    image: str
+    image: str = ""
     services: tuple[str, ...] = DEFAULT_SERVICES
     containers: tuple[str, ...] = ()
     region: str = DEFAULT_REGION
@@ -108,10 +109,15 @@ class DeployConfig:
             raise DeployError("poll interval must be positive seconds, e.g. 5")
         if self.max_attempts < 1:
             raise DeployError("max_attempts must be at least 1, e.g. 10")
-        parse_image(self.image)
+        if self.image:
+            parse_image(self.image)
 
-    @property
-    def image_ref(self) -> ImageRef:
+    def require_image(self) -> ImageRef:
+        """The parsed image reference; a DeployError naming the fix when none was given."""
+        if not self.image:
+            raise DeployError(
+                "no image given; pass the image reference publish returned (REPOSITORY@sha256:...)"
+            )
         return parse_image(self.image)
 
     @property

@@ -138,6 +138,7 @@ def plan_service(clients: Clients, config: DeployConfig, service: str) -> Servic
 def plan(config: DeployConfig, clients: Clients | None = None) -> Plan:
     """Read every service and render its next task definition. Changes nothing."""
     with redacted_errors(config.secrets()):
+        config.require_image()
         clients = clients or connect(config)
         return Plan(
             config.cluster,

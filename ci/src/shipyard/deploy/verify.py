@@ -82,6 +82,7 @@ def verify(config: DeployConfig, clients: Clients | None = None) -> VerifyResult
 
 
 def _verify(config: DeployConfig, clients: Clients) -> VerifyResult:
+    image = config.require_image()
     result = VerifyResult()
     findings = result.findings
     try:
@@ -141,7 +142,7 @@ def _verify(config: DeployConfig, clients: Clients) -> VerifyResult:
             select_containers(task_definition, config.containers, name)
         except DeployError as error:
             findings.append(Finding(f"service {name}", str(error), ""))
-    findings += image_findings(clients, config.image_ref, config.image)
+    findings += image_findings(clients, image, config.image)
     findings += role_findings(clients, task_definitions)
     findings += log_group_findings(clients, task_definitions)
     return result

@@ -37,8 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="SERVICE=KIND[@N]",
-        help="make a service's deployments fail: crash, unhealthy, pull_error or slow; "
-        "@N starts with the N-th deployment (default 1)",
+        help="make a service's new releases fail: crash, unhealthy, pull_error or slow "
+        "(its original task definition keeps working); with @N every deployment from the N-th "
+        "UpdateService on fails, whatever it runs",
     )
     parser.add_argument(
         "--app",
