@@ -1,4 +1,19 @@
-"""The deploy report: versioned JSON for machines, Markdown for a CI step summary."""
+"""The deploy report: versioned JSON for machines, Markdown for a CI step summary.
+
+Schema (version 1), as written by `DeployReport.write` to `<operation>-report.json`:
+
+- `schema_version`, `operation` ("deploy" or "rollback"), `cluster`, `region`, `image`,
+  `started_at`, `finished_at` (ISO 8601 UTC);
+- `verdict`: "succeeded", "failed" or "conflict" (someone else deployed mid-flight), and
+  `reason`, one sentence that also says what was rolled back and whether that worked;
+- `restore_points`: per service the task definition ARN and PRIMARY deployment id recorded
+  before any change (what `rollback --from-report` returns to);
+- `services`: per service `old_task_definition`, `old_deployment_id`, `new_task_definition`,
+  `new_deployment_id`, `verdict` ("succeeded", "failed", "timed_out", "conflict",
+  "not_started"), `reason`, `timings` (seconds for register, update, rollout), `dossier`
+  (events, stopped tasks with stoppedReason, stopCode, container exit codes and reasons, log
+  tails, notes) and `rollback` (target, deployment id, verdict, reason, seconds, dossier).
+"""
 
 from __future__ import annotations
 
