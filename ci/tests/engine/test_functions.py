@@ -270,3 +270,44 @@ async def test_regenerated_docs_are_committed_back_with_skip_ci(
     assert subject == "docs: regenerate terraform docs (terraform/README.md) [skip ci]\n"
     readme = await pushed.with_exec([*origin, "show", "main:terraform/README.md"]).stdout()
     assert readme == "regenerated\n"
+
+
+WEBHOOK_RECEIVER = """
+import http.server
+class Receiver(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200 if self.path.startswith("/ok/") else 500)
+        self.end_headers()
+http.server.HTTPServer(("0.0.0.0", 8080), Receiver).serve_forever()
+"""
+
+
+@pytest.mark.parametrize(("path", "answer"), [("ok", "sent"), ("fail", "500")])
+async def test_notify_delivers_and_never_shows_the_webhook(
+    dagger_client: dagger.Client, path: str, answer: str
+) -> None:
+    receiver = (
+        dagger_client.container()
+        .from_(ImageCatalog.from_settings().reference("PYTHON"))
+        .with_exposed_port(8080)
+        .as_service(args=["python3", "-c", WEBHOOK_RECEIVER])
+    )
+    hostname = await receiver.hostname()
+    secret_path = f"{path}/T000/B000/{uuid.uuid4().hex}"
+    webhook = dagger_client.set_secret("webhook", f"http://{hostname}:8080/{secret_path}")
+    await receiver.start()
+    try:
+        said = await Shipyard().notify(
+            ci=sources("notify")["ci"],
+            webhook=webhook,
+            stage="deploy",
+            verdict="failed",
+            git_sha="abc1234",
+            environment="staging",
+            summary="tiles: circuit breaker",
+        )
+    finally:
+        await receiver.stop()
+    assert answer in said
+    assert secret_path.rsplit("/", 1)[-1] not in said
