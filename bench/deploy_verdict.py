@@ -170,7 +170,7 @@ def main() -> None:
     )
     header = (
         f"{'scenario':<26}{'change at':>10}  {'shipyard watch':<28}"
-        f"{'services_stable waiter':<38}{'speedup':>8}"
+        f"{'services_stable waiter':<38}{'speedup':>8}{'from update: ours / waiter':>30}"
     )
     print(header)
     print("-" * len(header))
@@ -180,6 +180,8 @@ def main() -> None:
         ours = statistics.median(r.ours_at - r.change for r in runs)
         waiter = statistics.median(r.waiter_at - r.change for r in runs)
         speedup = waiter / max(ours, 0.001)
+        ours_total = statistics.median(r.ours_at for r in runs)
+        waiter_total = statistics.median(r.waiter_at for r in runs)
         worst_ours = max(worst_ours, max(r.ours_at - r.change for r in runs))
         if label != "healthy":
             failed_speedups.append(speedup)
@@ -188,6 +190,7 @@ def main() -> None:
         print(
             f"{label:<26}{change:>9.1f}s  {ours:>6.1f}s {ours_verdicts:<20}"
             f"{waiter:>7.1f}s {waiter_verdicts:<29}{speedup:>7.1f}x"
+            f"{ours_total:>14.1f}s / {waiter_total:>6.1f}s ({waiter_total / ours_total:.1f}x)"
         )
     print()
     print(f"worst shipyard latency after the change: {worst_ours:.1f} s (target <= {OUR_POLL:g} s)")
