@@ -187,6 +187,16 @@ def test_throttling_is_retried(make_rig: RigFactory) -> None:
     assert rig.front.calls["throttled:RegisterTaskDefinition"] == 1
 
 
+def test_throttling_beyond_the_retries_is_named_with_the_fix(make_rig: RigFactory) -> None:
+    rig = make_rig(throttle={"DescribeClusters": 5})
+
+    with pytest.raises(DeployError, match=r"kept throttling calls on cluster .* after every retry"):
+        deploy(rig.config(max_attempts=2), log=rig.log)
+
+    assert rig.front.calls["throttled:DescribeClusters"] == 2
+    assert rig.mutating_calls() == 0
+
+
 def test_missing_credentials_are_named_before_any_change(
     make_rig: RigFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -72,7 +72,7 @@ def connect(config: DeployConfig) -> Clients:
             explicit["aws_session_token"] = config.credentials.session_token
     session = boto3_session(config.region, **explicit)
     client_config = botocore.config.Config(
-        retries={"mode": "standard", "max_attempts": config.max_attempts},
+        retries={"mode": "standard", "total_max_attempts": config.max_attempts},
         connect_timeout=10,
         read_timeout=60,
         user_agent_extra="shipyard-deploy",
