@@ -75,10 +75,10 @@ class DeployConfig:
     """Everything a plan, verify, deploy or rollback needs.
 
     `image` is needed by plan, verify and deploy, not by rollback. `containers` names the
-    container(s) whose image is replaced in every service's task
-    definition; empty means "the only container", and a task definition with several
-    containers then is an error. Timeouts (per rollout) and the poll interval are in seconds;
-    `max_attempts` counts every try of one AWS call, throttled ones retried with backoff.
+    container(s) whose image is replaced in every service's task definition; empty means "the
+    only container", and a task definition with several containers then is an error. Timeouts
+    (per rollout) and the poll interval are in seconds; `max_attempts` counts every try of one
+    AWS call, throttled ones retried with backoff.
     """
 
     cluster: str
