@@ -179,6 +179,9 @@ def test_load_balancer_drops_invalid_headers_and_redirects_http(tree: TerraformT
 
 def test_ecr_repository_is_immutable_scanned_and_kms_encrypted(tree: TerraformTree) -> None:
     repository = tree.resources(tree.module_dir("ecr"))["aws_ecr_repository.this"]
-    assert repository["image_tag_mutability"] == "IMMUTABLE"
+    assert repository["image_tag_mutability"] == "IMMUTABLE_WITH_EXCLUSION"
+    assert repository["image_tag_mutability_exclusion_filter"] == [
+        {"filter": "latest", "filter_type": "WILDCARD"}
+    ]
     assert repository["image_scanning_configuration"] == [{"scan_on_push": True}]
     assert repository["encryption_configuration"][0]["encryption_type"] == "KMS"

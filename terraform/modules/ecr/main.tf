@@ -31,9 +31,16 @@ resource "aws_kms_alias" "this" {
 }
 
 resource "aws_ecr_repository" "this" {
-  name                 = var.name
-  image_tag_mutability = "IMMUTABLE"
+  name = var.name
+  # Every tag is immutable except `latest`, which the pipeline moves on each release; deploys
+  # and rollbacks use digests, so `latest` is only a convenience pointer.
+  image_tag_mutability = "IMMUTABLE_WITH_EXCLUSION"
   force_delete         = false
+
+  image_tag_mutability_exclusion_filter {
+    filter      = "latest"
+    filter_type = "WILDCARD"
+  }
 
   image_scanning_configuration {
     scan_on_push = true
