@@ -109,6 +109,7 @@ def deploy_details(report: Mapping[str, Any] | None) -> dict[str, Any]:
     }
     if rollbacks:
         details["rollback"] = rollbacks
+    details["report"] = dict(report)
     return details
 
 

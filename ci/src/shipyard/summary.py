@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from shipyard.deploy.report import render_markdown as deploy_markdown
 from shipyard.pipeline_flow import StageResult, Verdict, overall_verdict
 
 SCHEMA_VERSION: Final = 1
@@ -65,10 +66,9 @@ def render_markdown(report: RunReport) -> str:
             f"{stage.seconds:.1f} s | {summary} |"
         )
     for stage in report.stages:
-        if dossier := stage.details.get("dossier"):
-            lines += ["", f"### Failure dossier ({stage.stage})", "", "```text"]
-            lines += _dossier_lines(dossier)
-            lines.append("```")
+        # A failed deploy or rollback brings its own report: per-service table and dossier.
+        if stage.verdict is Verdict.FAILED and (deploy_report := stage.details.get("report")):
+            lines += ["", deploy_markdown(deploy_report).replace("## ", f"### {stage.stage}: ", 1)]
     if report.notes:
         lines += ["", "### Notes", ""]
         lines += [f"- **{key}**: {_one_cell(str(value))}" for key, value in report.notes.items()]
@@ -79,9 +79,3 @@ def _one_cell(text: str) -> str:
     flat = " ".join(text.split())
     flat = flat.replace("|", "\\|")
     return flat if len(flat) <= 300 else flat[:297] + "..."
-
-
-def _dossier_lines(dossier: Any) -> list[str]:
-    if isinstance(dossier, str):
-        return dossier.rstrip("\n").splitlines()
-    return json.dumps(dossier, indent=2, sort_keys=True).splitlines()

@@ -202,7 +202,7 @@ async def test_rehearse_a_failing_rollout_shows_the_dossier_and_rolls_back(
     assert deploy["verdict"] == "failed"
     assert deploy["details"]["services"]["tiles"] != "succeeded"
     assert deploy["details"]["dossier"]["tiles"], summary
-    assert "Failure dossier (deploy)" in summary
+    assert "Failure dossier of" in summary
     assert deploy["details"]["verdict"] == "failed"
     assert deploy["details"]["rollback"]["tiles"] == "succeeded", summary
     assert stages(report)["smoke"]["verdict"] == "skipped"

@@ -119,28 +119,63 @@ def test_faults_parse_per_service_and_refuse_typos() -> None:
         parse_faults(["crash", "tiles=unhealthy"], services, kinds)
 
 
+FAILED_DEPLOY = {
+    "operation": "deploy",
+    "cluster": "scidata",
+    "region": "ap-southeast-2",
+    "image": "repo@sha256:" + "0" * 64,
+    "verdict": "failed",
+    "reason": "service tiles failed: circuit breaker; rolled back tiles",
+    "restore_points": [{"service": "tiles", "task_definition": "td/scidata-tiles:1"}],
+    "services": [
+        {
+            "service": "tiles",
+            "verdict": "failed",
+            "reason": "circuit breaker",
+            "old_task_definition": "td/scidata-tiles:1",
+            "new_task_definition": "td/scidata-tiles:2",
+            "new_deployment_id": "ecs-svc/2",
+            "timings": {"rollout": 4.0},
+            "rollback": {"verdict": "succeeded", "reason": "", "target_task_definition": "td/1"},
+            "dossier": {
+                "deployment_id": "ecs-svc/2",
+                "events": ["(service tiles) deployment failed: tasks failed to start."],
+                "stopped_tasks": [
+                    {
+                        "task_arn": "arn:task/abc",
+                        "stopped_reason": "Essential container in task exited",
+                        "stop_code": "EssentialContainerExited",
+                        "containers": [{"name": "app", "exit_code": 1, "reason": None}],
+                        "log_tail": {"app": ["RuntimeError: boom"]},
+                    }
+                ],
+                "notes": [],
+            },
+        }
+    ],
+}
+
+
 def test_report_renders_the_same_data_as_json_and_markdown() -> None:
     stages = [
-        StageResult("deploy", Verdict.PASSED, "tiles, timeseries live", 12.34),
+        StageResult("build", Verdict.PASSED, "built", 12.34),
         StageResult(
-            "smoke",
-            Verdict.FAILED,
-            "tiles: /tiles answered 500 | not a PNG",
-            3.0,
-            {"dossier": {"tiles": {"stopped_reason": "Essential container exited"}}},
+            "deploy", Verdict.FAILED, "tiles | circuit breaker", 3.0, {"report": FAILED_DEPLOY}
         ),
-        StageResult("rollback", Verdict.PASSED, "rolled back to tiles:3, timeseries:3", 5.0),
+        StageResult("smoke", Verdict.SKIPPED, "not smoked: deploy failed"),
     ]
     report = RunReport("rehearsal", "release", "rehearsal", "abc123def4567890", stages, {})
     data = json.loads(render_json(report))
     assert data["schema_version"] == 1
     assert data["verdict"] == "failed"
-    assert [s["verdict"] for s in data["stages"]] == ["passed", "failed", "passed"]
+    assert [s["verdict"] for s in data["stages"]] == ["passed", "failed", "skipped"]
+    assert data["stages"][1]["details"]["report"]["services"][0]["dossier"]["events"]
     markdown = render_markdown(report)
     assert markdown.startswith("## ❌ shipyard rehearsal: release → `rehearsal` — failed")
-    assert "| smoke | ❌ failed | 3.0 s | tiles: /tiles answered 500 \\| not a PNG |" in markdown
-    assert "### Failure dossier (smoke)" in markdown
-    assert '"stopped_reason": "Essential container exited"' in markdown
+    assert "| deploy | ❌ failed | 3.0 s | tiles \\| circuit breaker |" in markdown
+    assert "### deploy: Deploy ❌ failed" in markdown
+    assert "Failure dossier of ecs-svc/2" in markdown
+    assert "Essential container in task exited" in markdown
     assert "abc123def456`" in markdown
 
 
