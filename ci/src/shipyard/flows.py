@@ -480,11 +480,27 @@ async def _rehearse_release(
     ledger.add(await run_stage("seed", seed, explain))
     if not account:
         skipped_release(
-            ledger, "not deployed: the account could not be seeded", RELEASE_AFTER_PUBLISH
+            ledger,
+            "not deployed: the account could not be seeded",
+            ("plan", *RELEASE_AFTER_PUBLISH),
         )
         return
     ledger.notes["image"] = account["image"]
     no_credentials = steps.AwsCredentials(None, None, None)
+
+    async def plan() -> StageOutcome:
+        diff = await shipyard.plan_text(
+            ci,
+            no_credentials,
+            account["cluster"],
+            account["image"],
+            account["region"],
+            endpoint_url=endpoint,
+            container=driver,
+        )
+        return f"next task definitions of {', '.join(account['services'])}", {"diff": diff}
+
+    ledger.add(await run_stage("plan", plan, explain))
     outcome = await shipyard.deploy_outcome(
         ci,
         no_credentials,

@@ -227,12 +227,24 @@ class Shipyard:
         credentials = steps.AwsCredentials(
             aws_access_key_id, aws_secret_access_key, aws_session_token
         )
-        run = await self._deploy_step(
-            ci,
-            credentials,
-            ["plan", "--cluster", cluster, "--image", image, "--region", region],
-            endpoint_url,
+        return await self.plan_text(
+            ci, credentials, cluster, image, region, endpoint_url=endpoint_url
         )
+
+    async def plan_text(
+        self,
+        ci: dagger.Directory,
+        credentials: steps.AwsCredentials,
+        cluster: str,
+        image: str,
+        region: str,
+        *,
+        endpoint_url: str = "",
+        container: dagger.Container | None = None,
+    ) -> str:
+        """The deploy engine's dry run: each service's next task definition as a diff."""
+        args = ["plan", "--cluster", cluster, "--image", image, "--region", region]
+        run = await self._deploy_step(ci, credentials, args, endpoint_url, container)
         return run.output_or_raise()
 
     @never_cached

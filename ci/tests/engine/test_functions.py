@@ -177,10 +177,12 @@ async def test_rehearse_a_healthy_release(dagger_client: dagger.Client) -> None:
     assert [s["stage"] for s in report["stages"]] == [
         "build",
         "seed",
+        "plan",
         "deploy",
         "smoke",
         "rollback",
     ]
+    assert report["notes"]["image"].rsplit("@", 1)[-1] in by_stage["plan"]["details"]["diff"]
     assert by_stage["deploy"]["details"]["services"] == {
         "tiles": "succeeded",
         "timeseries": "succeeded",
