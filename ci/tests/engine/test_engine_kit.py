@@ -1,0 +1,158 @@
+"""The offline engine kit works: a real engine runs images from the kit's registry.
+
+Each test sends the engine fresh input (a random token) so that a cached answer from an earlier
+run cannot make it pass.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+import anyio
+import dagger
+import pytest
+from shipyard.images import DEFAULT_IMAGES, ImageCatalog
+
+pytestmark = [pytest.mark.engine, pytest.mark.anyio]
+
+REPO = Path(__file__).resolve().parents[3]
+KIT_REGISTRY = "localhost:5000/"
+# A hung service health check must fail the test, not stall the suite.
+SERVICE_TEST_SECONDS = 180
+
+
+def pinned_engine_version() -> str:
+    return str(json.loads((REPO / "dagger.json").read_text())["engineVersion"])
+
+
+def test_kit_overrides_point_every_built_image_at_the_local_registry(
+    images: ImageCatalog,
+) -> None:
+    for name in ("PYTHON", "APP_BASE", "CHECKOV", "TERRAFORM_DOCS", "MOTO", "GIT"):
+        assert images.reference(name).startswith(KIT_REGISTRY), name
+
+
+async def test_engine_reports_the_version_pinned_in_dagger_json(
+    dagger_client: dagger.Client,
+) -> None:
+    assert await dagger_client.version() == pinned_engine_version()
+
+
+async def test_with_exec_runs_in_the_local_python_image(
+    dagger_client: dagger.Client, images: ImageCatalog
+) -> None:
+    token = secrets.token_hex(8)
+    stdout = await (
+        dagger_client.container()
+        .from_(images.reference("PYTHON"))
+        .with_env_variable("TOKEN", token)
+        .with_exec(
+            [
+                "sh",
+                "-c",
+                'python3 -c "import sys; print(sys.version_info[:2])"; '
+                'uv --version; git --version; echo "$TOKEN"',
+            ]
+        )
+        .stdout()
+    )
+    lines = stdout.splitlines()
+    assert lines[0] == "(3, 11)"
+    assert lines[1].startswith("uv ")
+    assert lines[2].startswith("git version ")
+    assert lines[3] == token
+
+
+async def test_a_failing_exec_reports_its_exit_code(
+    dagger_client: dagger.Client, images: ImageCatalog
+) -> None:
+    token = secrets.token_hex(8)
+    with pytest.raises(dagger.ExecError) as failure:
+        await (
+            dagger_client.container()
+            .from_(images.reference("PYTHON"))
+            .with_exec(["sh", "-c", f"echo {token} >&2; exit 3"])
+            .sync()
+        )
+    assert failure.value.exit_code == 3
+    assert token in failure.value.stderr
+
+
+async def test_a_client_reaches_a_bound_service_by_name(
+    dagger_client: dagger.Client, images: ImageCatalog
+) -> None:
+    token = secrets.token_hex(8)
+    server = (
+        dagger_client.container()
+        .from_(images.reference("PYTHON"))
+        .with_new_file("/srv/token.txt", token)
+        .with_exposed_port(8000)
+        .as_service(
+            args=["python3", "-m", "http.server", "8000", "--bind", "0.0.0.0", "-d", "/srv"]
+        )
+    )
+    fetch = (
+        "import urllib.request; "
+        "print(urllib.request.urlopen('http://web:8000/token.txt', timeout=30).read().decode())"
+    )
+    with anyio.fail_after(SERVICE_TEST_SECONDS):
+        fetched = await (
+            dagger_client.container()
+            .from_(images.reference("PYTHON"))
+            .with_service_binding("web", server)
+            .with_exec(["python3", "-c", fetch])
+            .stdout()
+        )
+    assert fetched.strip() == token
+
+
+async def test_a_cache_volume_keeps_files_between_containers(
+    dagger_client: dagger.Client, images: ImageCatalog
+) -> None:
+    token = secrets.token_hex(8)
+    volume = dagger_client.cache_volume(f"kit-test-{token}")
+    base = dagger_client.container().from_(images.reference("PYTHON"))
+    await (
+        base.with_mounted_cache("/cache", volume)
+        .with_exec(["sh", "-c", f"echo {token} > /cache/written-by-first"])
+        .sync()
+    )
+    read_back = await (
+        base.with_mounted_cache("/cache", volume)
+        .with_exec(["cat", "/cache/written-by-first"])
+        .stdout()
+    )
+    assert read_back.strip() == token
+
+
+@pytest.mark.parametrize(
+    ("name", "command", "expected"),
+    [
+        ("CHECKOV", ["checkov", "--version"], DEFAULT_IMAGES["CHECKOV"].tag),
+        ("TERRAFORM_DOCS", ["terraform-docs", "--version"], DEFAULT_IMAGES["TERRAFORM_DOCS"].tag),
+        (
+            "MOTO",
+            ["python3", "-c", "import moto; print(moto.__version__)"],
+            DEFAULT_IMAGES["MOTO"].tag,
+        ),
+        ("GIT", ["git", "--version"], "git version"),
+        ("APP_BASE", ["python3", "-c", "import sys; print(sys.version)"], "3.11."),
+    ],
+)
+async def test_each_tool_image_runs_the_version_the_pipeline_pins(
+    dagger_client: dagger.Client,
+    images: ImageCatalog,
+    name: str,
+    command: list[str],
+    expected: str,
+) -> None:
+    stdout = await (
+        dagger_client.container()
+        .from_(images.reference(name))
+        .with_env_variable("CACHE_BUSTER", secrets.token_hex(8))
+        .with_exec(command, use_entrypoint=False)
+        .stdout()
+    )
+    assert expected in stdout
