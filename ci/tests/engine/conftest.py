@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -28,11 +29,40 @@ KIT_ENVIRONMENT = ("_EXPERIMENTAL_DAGGER_RUNNER_HOST", "_EXPERIMENTAL_DAGGER_CLI
 REPO = Path(__file__).resolve().parents[3]
 # A cold engine pulls every image once; later calls are cache hits.
 CONNECT_TIMEOUT_SECONDS = 120
+ENGINE_PROBE_SECONDS = 60
 
 
 def missing_kit_environment(environ: Mapping[str, str]) -> list[str]:
     """The kit's client settings that are absent from `environ`."""
     return [name for name in KIT_ENVIRONMENT if not environ.get(name)]
+
+
+def engine_unreachable_reason(cli: Path) -> str | None:
+    """Why `dagger core version` cannot reach the engine, or None when it can.
+
+    The SDK waits without limit for a CLI that cannot reach its runner; this probe bounds it.
+    """
+    runner = os.environ["_EXPERIMENTAL_DAGGER_RUNNER_HOST"]
+    try:
+        probe = subprocess.run(
+            [str(cli), "core", "version"],
+            capture_output=True,
+            text=True,
+            timeout=ENGINE_PROBE_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return (
+            f"no answer from the engine at {runner} within {ENGINE_PROBE_SECONDS}s; "
+            "check `kit/provision --status` or run kit/provision"
+        )
+    if probe.returncode != 0:
+        detail = probe.stderr.strip().splitlines()[-1:] or ["(no output)"]
+        return (
+            f"`dagger core version` via {runner} failed ({probe.returncode}): {detail[0]}; "
+            "check `kit/provision --status` or run kit/provision"
+        )
+    return None
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +99,9 @@ async def dagger_client() -> AsyncIterator[dagger.Client]:
             "run kit/provision to build it",
             pytrace=False,
         )
+    unreachable = engine_unreachable_reason(cli)
+    if unreachable:
+        pytest.fail(f"engine suite: {unreachable}", pytrace=False)
     config = dagger.Config(
         log_output=sys.stderr,
         timeout=dagger.Timeout(None, connect=CONNECT_TIMEOUT_SECONDS),
