@@ -87,6 +87,13 @@ def test_main_releases_staging_then_production_one_at_a_time() -> None:
         call = job["steps"][-1]["with"]["call"]
         assert "--aws-secret-access-key env:AWS_SECRET_ACCESS_KEY" in call
     assert "--promote" in production["steps"][-1]["with"]["call"]
+    for job in (staging, production):
+        # One setting per environment: terraform's pipeline output, passed through the
+        # environment (never spliced into the shell script).
+        assert '--pipeline-config "$PIPELINE_CONFIG"' in job["steps"][-1]["with"]["call"]
+        assert job["steps"][-1]["env"]["PIPELINE_CONFIG"] == "${{ vars.PIPELINE_CONFIG }}"
+        role = job["steps"][-2]["with"]["role-to-assume"]
+        assert role == "${{ fromJSON(vars.PIPELINE_CONFIG).deploy_role_arn }}"
     assert production["permissions"]["contents"] == "read"
 
 
