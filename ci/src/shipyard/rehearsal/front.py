@@ -72,6 +72,29 @@ class Reply:
         return cls(status, {"Content-Type": JSON_TYPE}, json.dumps(payload).encode())
 
 
+@dataclass(frozen=True)
+class _EcsCall:
+    """One intercepted ECS request: its parsed JSON, and the raw parts to forward it to moto."""
+
+    request: dict[str, Any]
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+_BREAKER_OFF = (False, False)
+
+
+def _circuit_breaker(holder: dict[str, Any]) -> tuple[bool, bool] | None:
+    """(enable, rollback) of the circuit breaker in `holder`'s `deploymentConfiguration`.
+
+    None when it names no breaker: an update without one leaves the service's breaker as is.
+    """
+    breaker = (holder.get("deploymentConfiguration") or {}).get("deploymentCircuitBreaker")
+    return (bool(breaker.get("enable")), bool(breaker.get("rollback"))) if breaker else None
+
+
 def operation_name(headers: dict[str, str], body: bytes) -> str:
     """`Service.Operation` for JSON-protocol calls, `Action` for query-protocol ones."""
     target = headers.get("x-amz-target")
@@ -149,6 +172,9 @@ class RehearsalFront:
             response.content,
         )
 
+    def _forward(self, call: _EcsCall) -> Reply:
+        return self.forward(call.method, call.path, call.headers, call.body)
+
     def _write_logs(self, records: list[LogRecord]) -> None:
         streams: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for record in records:
@@ -189,7 +215,7 @@ class RehearsalFront:
                 else None
             )
             if handler is not None:
-                reply = handler(json.loads(body or b"{}"), method, path, headers, body)
+                reply = handler(_EcsCall(json.loads(body or b"{}"), method, path, headers, body))
             records = self.model.take_logs()
         # Written outside the lock, so that other callers' polls do not wait for log writes;
         # this caller's reply still leaves only after the lines are in moto.
@@ -214,7 +240,7 @@ class RehearsalFront:
             return Reply.json(200, {"status": "ok"})
         return Reply.json(404, {"message": f"unknown rehearsal path {path}"})
 
-    Handler = Callable[[dict[str, Any], str, str, dict[str, str], bytes], Reply]
+    Handler = Callable[[_EcsCall], Reply]
 
     def _ecs_handlers(self) -> dict[str, Handler]:
         return {
@@ -231,11 +257,8 @@ class RehearsalFront:
         existing = self.model.find(*key)
         if existing is not None:
             return existing
-        breaker = (described.get("deploymentConfiguration") or {}).get(
-            "deploymentCircuitBreaker", {}
-        )
         enable, rollback = self._circuit_breakers.get(
-            key, (bool(breaker.get("enable")), bool(breaker.get("rollback")))
+            key, _circuit_breaker(described) or _BREAKER_OFF
         )
         deployments = described.get("deployments") or [{}]
         service = self.model.adopt(
@@ -256,34 +279,19 @@ class RehearsalFront:
         active = [s for s in described if s.get("status") == "ACTIVE"]
         return self._adopt(json.loads(json.dumps(active[0], default=_epoch))) if active else None
 
-    def _create_service(
-        self,
-        request: dict[str, Any],
-        method: str,
-        path: str,
-        headers: dict[str, str],
-        body: bytes,
-    ) -> Reply:
-        reply = self.forward(method, path, headers, body)
+    def _create_service(self, call: _EcsCall) -> Reply:
+        reply = self._forward(call)
         if reply.status != 200:
             return reply
         payload = json.loads(reply.body)
         described = payload["service"]
-        breaker = (request.get("deploymentConfiguration") or {}).get("deploymentCircuitBreaker", {})
         key = (described["clusterArn"], described["serviceName"])
-        self._circuit_breakers[key] = (bool(breaker.get("enable")), bool(breaker.get("rollback")))
+        self._circuit_breakers[key] = _circuit_breaker(call.request) or _BREAKER_OFF
         payload["service"] = self.model.overlay_service(self._adopt(described), described)
         return Reply.json(200, payload)
 
-    def _describe_services(
-        self,
-        request: dict[str, Any],
-        method: str,
-        path: str,
-        headers: dict[str, str],
-        body: bytes,
-    ) -> Reply:
-        reply = self.forward(method, path, headers, body)
+    def _describe_services(self, call: _EcsCall) -> Reply:
+        reply = self._forward(call)
         if reply.status != 200:
             return reply
         payload = json.loads(reply.body)
@@ -293,74 +301,50 @@ class RehearsalFront:
         ]
         return Reply.json(200, payload)
 
-    def _update_service(
-        self,
-        request: dict[str, Any],
-        method: str,
-        path: str,
-        headers: dict[str, str],
-        body: bytes,
-    ) -> Reply:
-        cluster = request.get("cluster", "default")
+    def _update_service(self, call: _EcsCall) -> Reply:
+        cluster = call.request.get("cluster", "default")
         try:
-            service = self._adopt_by_name(cluster, request.get("service", ""))
+            service = self._adopt_by_name(cluster, call.request.get("service", ""))
         except self._ecs.exceptions.ClientError:
             service = None  # moto's own answer to the forwarded call names the problem
-        reply = self.forward(method, path, headers, body)
+        reply = self._forward(call)
         if reply.status != 200 or service is None:
             return reply
         payload = json.loads(reply.body)
-        breaker = (request.get("deploymentConfiguration") or {}).get("deploymentCircuitBreaker")
-        task_definition = request.get("taskDefinition")
+        task_definition = call.request.get("taskDefinition")
         self.model.update_service(
             service,
             task_definition=payload["service"]["taskDefinition"] if task_definition else None,
-            desired_count=request.get("desiredCount"),
-            force_new_deployment=bool(request.get("forceNewDeployment")),
-            circuit_breaker=(
-                (bool(breaker.get("enable")), bool(breaker.get("rollback"))) if breaker else None
-            ),
+            desired_count=call.request.get("desiredCount"),
+            force_new_deployment=bool(call.request.get("forceNewDeployment")),
+            circuit_breaker=_circuit_breaker(call.request),
         )
         payload["service"] = self.model.overlay_service(service, payload["service"])
         return Reply.json(200, payload)
 
-    def _list_tasks(
-        self,
-        request: dict[str, Any],
-        method: str,
-        path: str,
-        headers: dict[str, str],
-        body: bytes,
-    ) -> Reply:
-        reply = self.forward(method, path, headers, body)
+    def _list_tasks(self, call: _EcsCall) -> Reply:
+        reply = self._forward(call)
         if reply.status != 200:
             return reply
-        cluster = request.get("cluster", "default")
-        service_name = request.get("serviceName")
+        cluster = call.request.get("cluster", "default")
+        service_name = call.request.get("serviceName")
         service = self._adopt_by_name(cluster, service_name) if service_name else None
         if service_name and service is None:
             return Reply.json(
                 400, {"__type": "ServiceNotFoundException", "message": "Service not found."}
             )
         arns = self.model.list_task_arns(
-            service, request.get("desiredStatus", "RUNNING"), request.get("startedBy")
+            service, call.request.get("desiredStatus", "RUNNING"), call.request.get("startedBy")
         )
         return Reply.json(200, {"taskArns": arns})
 
-    def _describe_tasks(
-        self,
-        request: dict[str, Any],
-        method: str,
-        path: str,
-        headers: dict[str, str],
-        body: bytes,
-    ) -> Reply:
-        reply = self.forward(method, path, headers, body)
+    def _describe_tasks(self, call: _EcsCall) -> Reply:
+        reply = self._forward(call)
         if reply.status != 200:
             return reply
         tasks: list[dict[str, Any]] = []
         failures: list[dict[str, str]] = []
-        for arn in request.get("tasks", []):
+        for arn in call.request.get("tasks", []):
             task = self.model.find_task(arn)
             if task is None:
                 failures.append({"arn": arn, "reason": "MISSING"})
