@@ -272,6 +272,30 @@ def png_problem(body: bytes, size: int) -> str | None:
         offset = end
 
 
+def _data_reply_problem(
+    what: str, media_type: str, status: int, content_type: str | None, body: bytes
+) -> Judgement | None:
+    """Pure: the checks every data route's reply must pass before its body is judged.
+
+    A verdict for a transient status, a no-data reply (see `missing_data`), any other non-200
+    or a content type other than `media_type`; None when the body is worth reading.
+    """
+    transient = transient_or_final(status)
+    if transient:
+        return transient
+    empty = missing_data(status, body, what)
+    if empty:
+        return empty
+    if status != 200:
+        return Judgement(Verdict.FAIL, f"{what}: HTTP {status}, expected 200")
+    media = _media_type(content_type)
+    if media != media_type:
+        return Judgement(
+            Verdict.FAIL, f"{what}: content type {media or 'missing'!r}, expected {media_type}"
+        )
+    return None
+
+
 def judge_health(status: int, content_type: str | None, body: bytes) -> Judgement:
     transient = transient_or_final(status)
     if transient:
@@ -289,19 +313,9 @@ def judge_health(status: int, content_type: str | None, body: bytes) -> Judgemen
 
 
 def judge_tile(status: int, content_type: str | None, body: bytes, size: int) -> Judgement:
-    transient = transient_or_final(status)
-    if transient:
-        return transient
-    empty = missing_data(status, body, "tile")
-    if empty:
-        return empty
-    if status != 200:
-        return Judgement(Verdict.FAIL, f"tile: HTTP {status}, expected 200")
-    media = _media_type(content_type)
-    if media != "image/png":
-        return Judgement(
-            Verdict.FAIL, f"tile: content type {media or 'missing'!r}, expected image/png"
-        )
+    unfit = _data_reply_problem("tile", "image/png", status, content_type, body)
+    if unfit:
+        return unfit
     problem = png_problem(body, size)
     if problem:
         return Judgement(Verdict.FAIL, f"tile: {problem}")
@@ -319,20 +333,9 @@ def _iso(text: object) -> bool:
 
 
 def judge_timeseries(status: int, content_type: str | None, body: bytes) -> Judgement:
-    transient = transient_or_final(status)
-    if transient:
-        return transient
-    empty = missing_data(status, body, "timeseries")
-    if empty:
-        return empty
-    if status != 200:
-        return Judgement(Verdict.FAIL, f"timeseries: HTTP {status}, expected 200")
-    media = _media_type(content_type)
-    if media != "application/json":
-        return Judgement(
-            Verdict.FAIL,
-            f"timeseries: content type {media or 'missing'!r}, expected application/json",
-        )
+    unfit = _data_reply_problem("timeseries", "application/json", status, content_type, body)
+    if unfit:
+        return unfit
     try:
         document = _json(body)
     except (UnicodeDecodeError, ValueError) as exc:
