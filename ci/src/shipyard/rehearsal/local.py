@@ -26,6 +26,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _stop(process: subprocess.Popen[Any]) -> None:
+    """Terminate `process`, killing it if it has not exited within ten seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextmanager
 def moto_server(env: dict[str, str] | None = None, startup_timeout: float = 60.0) -> Iterator[str]:
     """moto's server as a real process on a free loopback port; yields its base URL."""
@@ -52,12 +62,7 @@ def moto_server(env: dict[str, str] | None = None, startup_timeout: float = 60.0
                 time.sleep(0.1)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
 
 
 @contextmanager
@@ -118,9 +123,4 @@ def front_process(moto_url: str, *arguments: str) -> Iterator[FrontProcess]:
             running.seeded, running.pushed = printed.get("seeded"), printed.get("pushed", {})
         yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
