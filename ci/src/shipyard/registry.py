@@ -85,19 +85,25 @@ def login_from_ecr_token(answer: dict[str, Any]) -> RegistryLogin:
     return RegistryLogin(host=host, username=user, password=password)
 
 
-def ecr_login(
+def _ecr_client(
     region: str, access_key_id: str, secret_access_key: str, session_token: str | None
-) -> RegistryLogin:
-    """Ask ECR for a 12-hour registry password with the given (short-lived) credentials."""
+) -> Any:
     import boto3  # type: ignore[import-untyped, unused-ignore]
 
-    client = boto3.client(
+    return boto3.client(
         "ecr",
         region_name=region,
         aws_access_key_id=access_key_id,
         aws_secret_access_key=secret_access_key,
         aws_session_token=session_token or None,
     )
+
+
+def ecr_login(
+    region: str, access_key_id: str, secret_access_key: str, session_token: str | None
+) -> RegistryLogin:
+    """Ask ECR for a 12-hour registry password with the given (short-lived) credentials."""
+    client = _ecr_client(region, access_key_id, secret_access_key, session_token)
     return login_from_ecr_token(client.get_authorization_token())
 
 
@@ -110,16 +116,9 @@ def ecr_image_digest(
     session_token: str | None,
 ) -> str:
     """The digest ECR holds for ``repository_name:tag`` (an image published earlier)."""
-    import boto3  # type: ignore[import-untyped, unused-ignore]
     import botocore.exceptions  # type: ignore[import-untyped, unused-ignore]
 
-    client = boto3.client(
-        "ecr",
-        region_name=region,
-        aws_access_key_id=access_key_id,
-        aws_secret_access_key=secret_access_key,
-        aws_session_token=session_token or None,
-    )
+    client = _ecr_client(region, access_key_id, secret_access_key, session_token)
     try:
         answer = client.describe_images(
             repositoryName=repository_name, imageIds=[{"imageTag": tag}]
