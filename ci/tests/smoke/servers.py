@@ -118,14 +118,13 @@ def serve(
 
 
 @contextmanager
-def silent_server() -> Iterator[str]:
-    """Accepts connections and never answers a byte."""
+def _raw_server(on_connection: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A loopback listener handing each accepted connection to `on_connection`; yields its URL."""
     listener = socket.create_server(("127.0.0.1", 0))
-    held: list[socket.socket] = []
+    listener.settimeout(0.1)
     stop = threading.Event()
 
     def accept() -> None:
-        listener.settimeout(0.1)
         while not stop.is_set():
             try:
                 conn, _ = listener.accept()
@@ -133,7 +132,7 @@ def silent_server() -> Iterator[str]:
                 continue
             except OSError:
                 return
-            held.append(conn)
+            on_connection(conn)
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
@@ -142,43 +141,37 @@ def silent_server() -> Iterator[str]:
     finally:
         stop.set()
         thread.join(timeout=2)
+        listener.close()
+
+
+@contextmanager
+def silent_server() -> Iterator[str]:
+    """Accepts connections and never answers a byte."""
+    held: list[socket.socket] = []
+    try:
+        with _raw_server(held.append) as url:
+            yield url
+    finally:
         for conn in held:
             conn.close()
-        listener.close()
 
 
 @contextmanager
 def cut_off_server() -> Iterator[str]:
     """Announces a 5000-byte PNG, sends 100 bytes of it and hangs up (a proxy cutting off)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.1)
-    stop = threading.Event()
     head = b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 5000\r\n\r\n"
 
-    def answer() -> None:
-        while not stop.is_set():
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(1)
             try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
+                conn.recv(65536)
+                conn.sendall(head + png()[:100])
             except OSError:
-                return
-            with conn:
-                conn.settimeout(1)
-                try:
-                    conn.recv(65536)
-                    conn.sendall(head + png()[:100])
-                except OSError:
-                    pass
+                pass
 
-    thread = threading.Thread(target=answer, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join(timeout=2)
-        listener.close()
+    with _raw_server(answer) as url:
+        yield url
 
 
 def closed_port() -> str:
