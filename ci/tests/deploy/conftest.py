@@ -31,12 +31,27 @@ def moto_url() -> Iterator[str]:
         yield url
 
 
+class FreezableClock:
+    """A ScaledClock that a test can stop, so a rollout stays mid-way however slow the machine."""
+
+    def __init__(self, time_scale: float) -> None:
+        self._scaled = ScaledClock(time_scale)
+        self._frozen_at: float | None = None
+
+    def __call__(self) -> float:
+        return self._scaled() if self._frozen_at is None else self._frozen_at
+
+    def freeze(self) -> None:
+        self._frozen_at = self._scaled()
+
+
 @dataclass
 class Rig:
     url: str
     front: RehearsalFront
     account: SeededAccount
     new_image: str
+    clock: FreezableClock
     lines: list[str] = field(default_factory=list)
 
     def config(self, **overrides: Any) -> DeployConfig:
@@ -83,11 +98,12 @@ def make_rig(moto_url: str) -> Iterator[RigFactory]:
             circuit_breaker: bool = True,
             app_probes: dict[str, Callable[[], bool]] | None = None,
         ) -> Rig:
+            clock = FreezableClock(TIME_SCALE)
             url, front = stack.enter_context(
                 rehearsal_front(
                     moto_url,
                     faults=[Fault.parse(f) for f in faults],
-                    clock=ScaledClock(TIME_SCALE),
+                    clock=clock,
                     timings=TEST_TIMINGS,
                     app_probes=app_probes,
                 )
@@ -101,6 +117,6 @@ def make_rig(moto_url: str) -> Iterator[RigFactory]:
             new_image = push_image(url, account.region, account.repository, "v2")
             front.throttle.update(throttle or {})
             front.calls.clear()
-            return Rig(url, front, account, new_image)
+            return Rig(url, front, account, new_image, clock)
 
         yield make

@@ -340,6 +340,7 @@ def test_verify_refuses_a_deployment_in_progress_unless_forced(make_rig: RigFact
         taskDefinition=arn_of(rig, "tiles"),
         forceNewDeployment=True,
     )
+    rig.clock.freeze()
 
     blocked = verify(rig.config())
     forced = verify(rig.config(force=True))
