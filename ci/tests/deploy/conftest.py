@@ -55,11 +55,17 @@ class Rig:
     lines: list[str] = field(default_factory=list)
 
     def config(self, **overrides: Any) -> DeployConfig:
+        """The pipeline's way: every deployed service's container named, as terraform names it."""
+        services = overrides.get("services", self.account.services)
         settings: dict[str, Any] = {
             "cluster": self.account.cluster,
             "image": self.new_image,
-            "services": self.account.services,
-            "containers": ("app",),
+            "services": services,
+            "containers": {
+                service: self.account.containers[service]
+                for service in services
+                if service in self.account.containers
+            },
             "endpoint_url": self.url,
             "credentials": Credentials("AKIATESTTESTTEST0000", "test-secret-key"),
             "timeout_seconds": 30.0,
@@ -97,6 +103,7 @@ def make_rig(moto_url: str) -> Iterator[RigFactory]:
             throttle: dict[str, int] | None = None,
             circuit_breaker: bool = True,
             app_probes: dict[str, Callable[[], bool]] | None = None,
+            sidecars: tuple[dict[str, Any], ...] = (),
         ) -> Rig:
             clock = FreezableClock(TIME_SCALE)
             url, front = stack.enter_context(
@@ -113,6 +120,7 @@ def make_rig(moto_url: str) -> Iterator[RigFactory]:
                 cluster=f"scidata-{next(_names)}",
                 services=services,
                 circuit_breaker=circuit_breaker,
+                sidecars=sidecars,
             )
             new_image = push_image(url, account.region, account.repository, "v2")
             front.throttle.update(throttle or {})

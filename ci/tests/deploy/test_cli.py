@@ -24,8 +24,6 @@ def common(rig: Rig, report_dir: Path) -> list[str]:
         rig.account.cluster,
         "--service",
         "tiles",
-        "--container",
-        "app",
         "--endpoint-url",
         rig.url,
         "--poll-interval",
@@ -42,13 +40,16 @@ def test_cli_plan_verify_deploy_rollback(
 ) -> None:
     before = rig.service("tiles")["taskDefinition"]
     args = common(rig, tmp_path)
+    release = ["--image", rig.new_image, "--container", "tiles=tiles"]
 
-    assert main(["plan", *args, "--image", rig.new_image]) == 0
-    assert f'+      "image": "{rig.new_image}",' in capsys.readouterr().out
-    assert main(["verify", *args, "--image", rig.new_image]) == 0
+    assert main(["plan", *args, *release]) == 0
+    planned = capsys.readouterr().out
+    assert f'+      "image": "{rig.new_image}",' in planned
+    assert "(container tiles)" in planned
+    assert main(["verify", *args, *release]) == 0
     assert "every check passed" in capsys.readouterr().out
 
-    assert main(["deploy", *args, "--image", rig.new_image]) == 0
+    assert main(["deploy", *args, *release]) == 0
     out = capsys.readouterr().out
     assert f"report: {tmp_path / 'deploy-report.json'}" in out
     assert f"summary: {tmp_path / 'deploy-report.md'}" in out
@@ -68,7 +69,14 @@ def test_cli_errors_exit_2_with_the_fix(
 ) -> None:
     args = common(rig, tmp_path)
     assert main(["deploy", *args, "--image", rig.new_image, "--container", "app"]) == 2
-    assert "repeat a name; list each once" in capsys.readouterr().err
+    assert "--container 'app' is not SERVICE=CONTAINER" in capsys.readouterr().err
+    assert main(["deploy", *args, "--image", rig.new_image, "--container", "tiles=app"]) == 2
+    error = capsys.readouterr().err
+    assert "service tiles: task definition" in error
+    assert "has no container named 'app' (it has ['tiles'])" in error
+    assert main(["verify", *args, "--image", rig.new_image, "--container", "tiles=app"]) == 1
+    assert "has no container named 'app'" in capsys.readouterr().out
+    assert rig.mutating_calls() == 0
     absent = rig.account.repository_uri + ":nope"
     assert main(["verify", *args, "--image", absent]) == 1
     assert "not found in ECR repository" in capsys.readouterr().out

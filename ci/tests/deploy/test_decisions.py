@@ -10,10 +10,10 @@ import botocore.exceptions
 import pytest
 from shipyard.deploy import Credentials, DeployConfig, DeployError
 from shipyard.deploy.aws import describe_error
-from shipyard.deploy.config import parse_image
+from shipyard.deploy.config import parse_container_assignments, parse_image
 from shipyard.deploy.dossier import log_stream_name, stopped_task
 from shipyard.deploy.engine import previous_revision, redacting, started_deployment
-from shipyard.deploy.plan import READ_ONLY_KEYS, registration_input, select_containers
+from shipyard.deploy.plan import READ_ONLY_KEYS, registration_input, select_container
 from shipyard.deploy.report import DeployReport, RestorePoint, load_restore_points
 from shipyard.deploy.verify import circuit_breaker_finding, deployment_in_progress
 from shipyard.deploy.watch import Expectation, Phase, judge, new_events, watch
@@ -197,7 +197,7 @@ LIVE_TASK_DEFINITION: dict[str, Any] = {
 
 def test_registration_swaps_only_the_named_container_and_strips_read_only_keys() -> None:
     tags = [{"key": "project", "value": "scidata"}]
-    rendered = registration_input(LIVE_TASK_DEFINITION, tags, "repo@sha256:" + "a" * 64, ("app",))
+    rendered = registration_input(LIVE_TASK_DEFINITION, tags, "repo@sha256:" + "a" * 64, "app")
     assert not set(READ_ONLY_KEYS) & set(rendered)
     assert rendered["tags"] == tags
     images = {c["name"]: c["image"] for c in rendered["containerDefinitions"]}
@@ -205,14 +205,36 @@ def test_registration_swaps_only_the_named_container_and_strips_read_only_keys()
     assert LIVE_TASK_DEFINITION["containerDefinitions"][0]["image"] == "repo:v1", "input intact"
 
 
-def test_container_choice_errors_name_the_containers() -> None:
-    with pytest.raises(DeployError, match=r"ambiguous: pass the container name"):
-        select_containers(LIVE_TASK_DEFINITION, (), "tiles")
-    with pytest.raises(
-        DeployError, match=r"no container named web \(it has \['app', 'sidecar'\]\)"
-    ):
-        select_containers(LIVE_TASK_DEFINITION, ("web",), "tiles")
-    assert select_containers(LIVE_TASK_DEFINITION, ("sidecar",), "tiles") == ("sidecar",)
+def test_container_choice_errors_name_the_service_the_container_and_the_fix() -> None:
+    with pytest.raises(DeployError) as ambiguous:
+        select_container(LIVE_TASK_DEFINITION, None, "tiles")
+    assert "service tiles: task definition " + OLD in str(ambiguous.value)
+    assert "has containers ['app', 'sidecar'] and none was named" in str(ambiguous.value)
+    assert "--container tiles=CONTAINER" in str(ambiguous.value)
+    with pytest.raises(DeployError) as missing:
+        select_container(LIVE_TASK_DEFINITION, "tiles", "tiles")
+    assert "no container named 'tiles' (it has ['app', 'sidecar'])" in str(missing.value)
+    assert "--container tiles=NAME" in str(missing.value)
+    assert select_container(LIVE_TASK_DEFINITION, "sidecar", "tiles") == "sidecar"
+    only_one = {**LIVE_TASK_DEFINITION, "containerDefinitions": [{"name": "tiles"}]}
+    assert select_container(only_one, None, "tiles") == "tiles"
+
+
+def test_container_names_are_per_deployed_service() -> None:
+    config = DeployConfig(cluster="c", containers={"tiles": "tiles"})
+    assert (config.container_for("tiles"), config.container_for("timeseries")) == ("tiles", None)
+    with pytest.raises(DeployError, match="named for tilez, which is not among the services"):
+        DeployConfig(cluster="c", containers={"tilez": "tiles"})
+    with pytest.raises(DeployError, match=r"tiles='my app' are not ECS container names"):
+        DeployConfig(cluster="c", containers={"tiles": "my app"})
+    assert parse_container_assignments(["tiles=tiles", "timeseries=ts"]) == {
+        "tiles": "tiles",
+        "timeseries": "ts",
+    }
+    with pytest.raises(DeployError, match=r"--container 'app' is not SERVICE=CONTAINER"):
+        parse_container_assignments(["app"])
+    with pytest.raises(DeployError, match="names service tiles twice"):
+        parse_container_assignments(["tiles=a", "tiles=b"])
 
 
 def test_image_references() -> None:

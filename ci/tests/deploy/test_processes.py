@@ -17,6 +17,13 @@ def test_deploy_cli_against_the_front_process_fails_rolls_back_and_reports(
     arguments = ["--fault", "timeseries=crash", "--time-scale", "80"]
     with front_process(moto_url, *arguments, "--seed", "e2e", "--push", "v2") as front:
         assert front.seeded is not None
+        # Seeded like terraform: each service's container is named after the service.
+        assert front.seeded["containers"] == {"tiles": "tiles", "timeseries": "timeseries"}
+        containers = [
+            arg
+            for service, container in front.seeded["containers"].items()
+            for arg in ("--container", f"{service}={container}")
+        ]
         finished = subprocess.run(
             [
                 sys.executable,
@@ -35,6 +42,7 @@ def test_deploy_cli_against_the_front_process_fails_rolls_back_and_reports(
                 "60",
                 "--report-dir",
                 str(tmp_path),
+                *containers,
             ],
             capture_output=True,
             text=True,

@@ -81,7 +81,7 @@ def test_crash_loop_fails_at_once_with_dossier_and_rollback(make_rig: RigFactory
     assert stopped, "dossier lists the stopped tasks"
     assert {t.stopped_reason for t in stopped} == {"Essential container in task exited"}
     assert {c.exit_code for t in stopped for c in t.containers} == {1}
-    assert any("rehearsal fault 'crash'" in line for t in stopped for line in t.log_tail["app"])
+    assert any("rehearsal fault 'crash'" in line for t in stopped for line in t.log_tail["tiles"])
     assert any("deployment failed: tasks failed to start" in e for e in tiles.dossier.events)
     assert tiles.rollback.verdict == "succeeded"
     assert arn_of(rig, "tiles") == before
@@ -268,14 +268,84 @@ def test_image_absent_from_ecr(make_rig: RigFactory) -> None:
     assert rig.mutating_calls() == 0
 
 
-def test_task_definition_without_the_named_container(make_rig: RigFactory) -> None:
+def test_a_container_name_the_task_definition_lacks_stops_everything_before_any_change(
+    make_rig: RigFactory,
+) -> None:
+    # A stale pipeline config: tiles' container named "app", terraform names it "tiles".
     rig = make_rig()
+    stale = rig.config(containers={"tiles": "app", "timeseries": "timeseries"})
+    before = {s: arn_of(rig, s) for s in ("tiles", "timeseries")}
 
-    with pytest.raises(DeployError, match="has no container named web") as caught:
-        deploy(rig.config(containers=("web",)), log=rig.log)
+    with pytest.raises(DeployError) as caught:
+        deploy(stale, log=rig.log)
+    with pytest.raises(DeployError) as planned:
+        plan(stale)
 
-    assert "pass one of those container names" in str(caught.value)
+    message = str(caught.value)
+    assert "nothing was changed" in message
+    assert f"service tiles: task definition {before['tiles']} has no container named 'app'" in (
+        message
+    )
+    assert "(it has ['tiles'])" in message
+    assert "--container tiles=NAME" in message
+    assert "PIPELINE_CONFIG from `terraform output -json pipeline`" in message
+    assert "service timeseries" not in message, "timeseries' container is right"
+    assert "has no container named 'app' (it has ['tiles'])" in str(planned.value)
     assert rig.mutating_calls() == 0
+    assert {s: arn_of(rig, s) for s in before} == before
+
+
+LOG_ROUTER: dict[str, Any] = {
+    "name": "log-router",
+    "image": "aws-for-fluent-bit:2.32.4",
+    "essential": False,
+    "memory": 64,
+    "environment": [{"name": "FLB_LOG_LEVEL", "value": "info"}],
+}
+
+
+def test_with_a_sidecar_an_unnamed_container_is_ambiguous_and_nothing_changes(
+    make_rig: RigFactory,
+) -> None:
+    rig = make_rig(services=("tiles",), sidecars=(LOG_ROUTER,))
+
+    with pytest.raises(DeployError) as caught:
+        deploy(rig.config(containers={}), log=rig.log)
+
+    message = str(caught.value)
+    assert "has containers ['tiles', 'log-router'] and none was named" in message
+    assert "--container tiles=CONTAINER" in message
+    assert rig.mutating_calls() == 0
+
+
+def test_with_a_sidecar_only_the_named_container_gets_the_new_image(make_rig: RigFactory) -> None:
+    rig = make_rig(sidecars=(LOG_ROUTER,))
+    ecs = rig.client("ecs")
+    old = {
+        s: ecs.describe_task_definition(taskDefinition=arn_of(rig, s)) for s in rig.account.services
+    }
+
+    planned = plan(rig.config())
+    report = deploy(rig.config(), log=rig.log)
+
+    assert report.verdict == "succeeded", report.reason
+    for service in ("tiles", "timeseries"):
+        before = old[service]["taskDefinition"]["containerDefinitions"]
+        after = ecs.describe_task_definition(
+            taskDefinition=outcome(report, service).new_task_definition
+        )["taskDefinition"]["containerDefinitions"]
+        assert [c["name"] for c in after] == [service, "log-router"]
+        assert after[0]["image"] == rig.new_image
+        assert {**after[0], "image": before[0]["image"]} == before[0], "only the image changed"
+        assert after[1] == before[1], "the sidecar is untouched"
+        assert after[1]["image"] == LOG_ROUTER["image"]
+    tiles = planned.services[0]
+    assert tiles.container == "tiles"
+    changed = [line for line in tiles.diff.splitlines() if line[:1] in "+-"]
+    assert changed[2:] == [
+        f'-      "image": "{rig.account.image}",',
+        f'+      "image": "{rig.new_image}",',
+    ]
 
 
 def test_failed_rollback_is_reported_next_to_the_failure(make_rig: RigFactory) -> None:
@@ -311,7 +381,7 @@ def test_plan_changes_nothing(make_rig: RigFactory) -> None:
     assert {s: arn_of(rig, s) for s in services_before} == services_before
     tiles = planned.services[0]
     assert tiles.service == "tiles"
-    assert tiles.containers == ("app",)
+    assert tiles.container == "tiles"
     changed = [line for line in tiles.diff.splitlines() if line[:1] in "+-"]
     assert changed == [
         f"--- tiles: {services_before['tiles']}",

@@ -8,7 +8,9 @@ API (what the Dagger module wraps)::
         cluster="scidata",
         image="123456789012.dkr.ecr.ap-southeast-2.amazonaws.com/gridserve@sha256:...",
         services=("tiles", "timeseries"),   # deployed in this order, one after the other
-        containers=("app",),                # container(s) whose image is replaced
+        # Per service, the container whose image is replaced (terraform output container_names);
+        # a service left out uses its task definition's only container.
+        containers={"tiles": "tiles", "timeseries": "timeseries"},
         region="ap-southeast-2",
         credentials=None,      # None: boto3 chain, else Credentials(key, secret, token)
         endpoint_url=None,                  # e.g. the rehearsal front

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from shipyard.deploy import DeployConfig, DeployError, deploy, plan, rollback, verify
-from shipyard.deploy.config import DEFAULT_REGION, DEFAULT_SERVICES
+from shipyard.deploy.config import DEFAULT_REGION, DEFAULT_SERVICES, parse_container_assignments
 from shipyard.deploy.report import load_restore_points
 
 
@@ -39,13 +39,16 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument(
                 "--image", required=True, help="image reference, preferably repo@sha256:digest"
             )
-        sub.add_argument(
-            "--container",
-            action="append",
-            dest="containers",
-            default=[],
-            help="container to update (repeatable; default: the only one)",
-        )
+            sub.add_argument(
+                "--container",
+                action="append",
+                dest="containers",
+                default=[],
+                metavar="SERVICE=CONTAINER",
+                help="the container whose image is replaced in SERVICE's task definition "
+                "(repeatable; terraform output container_names); a service not named uses "
+                "its task definition's only container",
+            )
         sub.add_argument("--region", default=DEFAULT_REGION)
         sub.add_argument("--endpoint-url", help="AWS endpoint override, e.g. the rehearsal front")
         sub.add_argument("--timeout", type=float, default=900.0, help="seconds per rollout")
@@ -77,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             cluster=args.cluster,
             image=getattr(args, "image", ""),
             services=tuple(args.services or _report_services(args) or DEFAULT_SERVICES),
-            containers=tuple(args.containers),
+            containers=parse_container_assignments(getattr(args, "containers", [])),
             region=args.region,
             endpoint_url=args.endpoint_url,
             timeout_seconds=args.timeout,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from shipyard.deploy.errors import DeployError
@@ -13,6 +14,8 @@ ECR_HOST = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$"
 )
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+# ECS's rule for a container definition's name.
+CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$")
 
 
 @dataclass(frozen=True)
@@ -74,17 +77,20 @@ def parse_image(reference: str) -> ImageRef:
 class DeployConfig:
     """Everything a plan, verify, deploy or rollback needs.
 
-    `image` is needed by plan, verify and deploy, not by rollback. `containers` names the
-    container(s) whose image is replaced in every service's task definition; empty means "the
-    only container", and a task definition with several containers then is an error. Timeouts
-    (per rollout) and the poll interval are in seconds; `max_attempts` counts every try of one
-    AWS call, throttled ones retried with backoff.
+    `image` is needed by plan, verify and deploy, not by rollback. `containers` maps a service
+    to the container whose image is replaced in its task definition (terraform's
+    `container_names` output, keyed by service name); the other containers, sidecars included,
+    keep theirs. A service it does not name falls back to its task definition's only container,
+    and a task definition with several containers then is an error. Rollback returns to recorded
+    task definitions and needs no container names. Timeouts (per rollout) and the poll interval
+    are in seconds; `max_attempts` counts every try of one AWS call, throttled ones retried with
+    backoff.
     """
 
     cluster: str
     image: str = ""
     services: tuple[str, ...] = DEFAULT_SERVICES
-    containers: tuple[str, ...] = ()
+    containers: Mapping[str, str] = field(default_factory=dict)
     region: str = DEFAULT_REGION
     credentials: Credentials | None = None
     endpoint_url: str | None = None
@@ -102,8 +108,21 @@ class DeployConfig:
             raise DeployError("no services given; pass at least one, e.g. tiles")
         if len(set(self.services)) != len(self.services):
             raise DeployError(f"services {list(self.services)} repeat a name; list each once")
-        if len(set(self.containers)) != len(self.containers):
-            raise DeployError(f"containers {list(self.containers)} repeat a name; list each once")
+        if unknown := [service for service in self.containers if service not in self.services]:
+            raise DeployError(
+                f"a container is named for {', '.join(unknown)}, which is not among the services "
+                f"{list(self.services)}; name containers only for the services deployed "
+                "(--container SERVICE=CONTAINER with SERVICE one of them)"
+            )
+        if invalid := [
+            f"{service}={name!r}"
+            for service, name in self.containers.items()
+            if not CONTAINER_NAME.match(name)
+        ]:
+            raise DeployError(
+                f"container names {', '.join(invalid)} are not ECS container names; give the "
+                "name from the task definition (terraform output container_names)"
+            )
         if self.timeout_seconds <= 0 or (self.rollback_timeout_seconds or 1) <= 0:
             raise DeployError("timeouts must be positive seconds, e.g. 900")
         if self.poll_interval_seconds <= 0:
@@ -121,9 +140,32 @@ class DeployConfig:
             )
         return parse_image(self.image)
 
+    def container_for(self, service: str) -> str | None:
+        """The container named for `service`, or None to use its task definition's only one."""
+        return self.containers.get(service)
+
     @property
     def rollback_timeout(self) -> float:
         return self.rollback_timeout_seconds or self.timeout_seconds
 
     def secrets(self) -> tuple[str, ...]:
         return self.credentials.secrets() if self.credentials else ()
+
+
+def parse_container_assignments(values: Sequence[str]) -> dict[str, str]:
+    """`SERVICE=CONTAINER` command-line values as a mapping, each service at most once."""
+    containers: dict[str, str] = {}
+    for value in values:
+        service, sep, container = value.partition("=")
+        if not sep or not service or not container:
+            raise DeployError(
+                f"--container {value!r} is not SERVICE=CONTAINER; name the service and its "
+                "container, e.g. --container tiles=tiles (terraform output container_names)"
+            )
+        if service in containers:
+            raise DeployError(
+                f"--container names service {service} twice ({containers[service]}, "
+                f"{container}); give one container per service"
+            )
+        containers[service] = container
+    return containers

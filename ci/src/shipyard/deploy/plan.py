@@ -24,24 +24,25 @@ READ_ONLY_KEYS = (
 )
 
 
-def select_containers(
-    task_definition: dict[str, Any], wanted: tuple[str, ...], service: str
-) -> tuple[str, ...]:
-    """The container names to update; a missing or ambiguous choice is an error."""
+def select_container(task_definition: dict[str, Any], wanted: str | None, service: str) -> str:
+    """The container whose image is replaced; a missing or ambiguous choice is an error."""
     names = [c["name"] for c in task_definition.get("containerDefinitions", [])]
     arn = task_definition.get("taskDefinitionArn", "its task definition")
-    if not wanted:
+    if wanted is None:
         if len(names) == 1:
-            return (names[0],)
+            return str(names[0])
         raise DeployError(
-            f"service {service}: task definition {arn} has containers {names}; which one gets "
-            "the new image is ambiguous: pass the container name(s) to update"
+            f"service {service}: task definition {arn} has containers {names} and none was "
+            "named for this service, so which one gets the new image is ambiguous; name it: "
+            f"--container {service}=CONTAINER (the pipeline takes it from terraform output "
+            "container_names)"
         )
-    missing = [name for name in wanted if name not in names]
-    if missing:
+    if wanted not in names:
         raise DeployError(
-            f"service {service}: task definition {arn} has no container named "
-            f"{', '.join(missing)} (it has {names}); pass one of those container names"
+            f"service {service}: task definition {arn} has no container named {wanted!r} (it "
+            f"has {names}); name the container that runs the service: --container "
+            f"{service}=NAME, or in the pipeline refresh PIPELINE_CONFIG from `terraform output "
+            "-json pipeline` (container_names)"
         )
     return wanted
 
@@ -50,12 +51,15 @@ def registration_input(
     task_definition: dict[str, Any],
     tags: list[dict[str, str]],
     image: str,
-    containers: tuple[str, ...],
+    container: str | None,
 ) -> dict[str, Any]:
-    """RegisterTaskDefinition arguments: the live definition with the image swapped by name."""
+    """RegisterTaskDefinition arguments: the live definition, `container`'s image swapped.
+
+    With `container` None nothing is swapped (the live definition as it would be registered).
+    """
     rendered = {k: v for k, v in task_definition.items() if k not in READ_ONLY_KEYS}
     rendered["containerDefinitions"] = [
-        {**c, "image": image} if c["name"] in containers else dict(c)
+        {**c, "image": image} if c["name"] == container else dict(c)
         for c in task_definition.get("containerDefinitions", [])
     ]
     if tags:
@@ -81,7 +85,7 @@ def render_diff(service: str, before: dict[str, Any], after: dict[str, Any], old
 class ServicePlan:
     service: str
     current_task_definition: str
-    containers: tuple[str, ...]
+    container: str
     registration: dict[str, Any]
     diff: str
 
@@ -98,7 +102,7 @@ class Plan:
             body = service.diff or "(no change: the task definition already uses this image)\n"
             parts.append(
                 f"== {service.service}: {service.current_task_definition} -> new revision "
-                f"(containers {', '.join(service.containers)})\n{body}"
+                f"(container {service.container})\n{body}"
             )
         return "\n".join(parts)
 
@@ -127,11 +131,11 @@ def plan_service(clients: Clients, config: DeployConfig, service: str) -> Servic
     described = describe_service(clients, config.cluster, service)
     arn = described["taskDefinition"]
     task_definition, tags = describe_task_definition(clients, arn)
-    containers = select_containers(task_definition, config.containers, service)
-    registration = registration_input(task_definition, tags, config.image, containers)
-    before = registration_input(task_definition, tags, config.image, containers=())
+    container = select_container(task_definition, config.container_for(service), service)
+    registration = registration_input(task_definition, tags, config.image, container)
+    before = registration_input(task_definition, tags, config.image, container=None)
     return ServicePlan(
-        service, arn, containers, registration, render_diff(service, before, registration, arn)
+        service, arn, container, registration, render_diff(service, before, registration, arn)
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from shipyard.deploy.aws import AWS_ERRORS, Clients, aws, connect, describe_error, error_code
 from shipyard.deploy.config import DeployConfig, ImageRef
 from shipyard.deploy.errors import DeployError, redacted_errors
-from shipyard.deploy.plan import describe_task_definition, select_containers
+from shipyard.deploy.plan import describe_task_definition, select_container
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def _verify(config: DeployConfig, clients: Clients) -> VerifyResult:
         task_definition, _ = describe_task_definition(clients, service["taskDefinition"])
         task_definitions[name] = task_definition
         try:
-            select_containers(task_definition, config.containers, name)
+            select_container(task_definition, config.container_for(name), name)
         except DeployError as error:
             findings.append(Finding(f"service {name}", str(error), ""))
     findings += image_findings(clients, image, config.image)

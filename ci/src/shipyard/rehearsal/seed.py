@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +30,11 @@ ASSUME_ECS_TASKS = json.dumps(
 
 @dataclass(frozen=True)
 class SeededAccount:
+    """What was seeded; `containers` maps each service to its application container."""
+
     cluster: str
     services: tuple[str, ...]
+    containers: dict[str, str]
     repository: str
     repository_uri: str
     image: str
@@ -83,13 +87,18 @@ def seed_account(
     region: str = "ap-southeast-2",
     desired_count: int = 2,
     circuit_breaker: bool = True,
-    container: str = "app",
+    containers: Mapping[str, str] | None = None,
+    sidecars: Sequence[Mapping[str, Any]] = (),
 ) -> SeededAccount:
     """Create roles, log group, ECR image v1, cluster, a task definition and service each.
 
-    Account-wide names (roles, repository) start with the cluster name, so several seeded
-    clusters can share one moto server.
+    Like terraform (`container_name = role`), each service's application container is named
+    after the service unless `containers` says otherwise; `sidecars` are further container
+    definitions put into every task definition after it. Account-wide names (roles,
+    repository) start with the cluster name, so several seeded clusters can share one moto
+    server.
     """
+    named = {service: (containers or {}).get(service, service) for service in services}
     repository = repository or f"{cluster}-gridserve"
     session = _session(region)
     iam = session.client("iam", endpoint_url=endpoint_url)
@@ -108,7 +117,7 @@ def seed_account(
     ecs.create_cluster(clusterName=cluster)
     for service in services:
         definition: dict[str, Any] = {
-            "name": container,
+            "name": named[service],
             "image": image,
             "essential": True,
             "memory": 512,
@@ -125,7 +134,7 @@ def seed_account(
         }
         ecs.register_task_definition(
             family=f"{cluster}-{service}",
-            containerDefinitions=[definition],
+            containerDefinitions=[definition, *(dict(sidecar) for sidecar in sidecars)],
             executionRoleArn=roles[f"{cluster}-task-execution"],
             taskRoleArn=roles[f"{cluster}-task"],
             requiresCompatibilities=["FARGATE"],
@@ -147,7 +156,7 @@ def seed_account(
             },
         )
     uri = image.split("@", 1)[0]
-    return SeededAccount(cluster, services, repository, uri, image, log_group, region)
+    return SeededAccount(cluster, services, named, repository, uri, image, log_group, region)
 
 
 def _session(region: str) -> Any:
