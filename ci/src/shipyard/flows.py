@@ -228,6 +228,7 @@ async def release(
         image["address"],
         config.region,
         services=config.services,
+        containers=pipeline_flow.container_assignments(config.containers),
     )
     ledger.add(outcome.stage("deploy"))
     if not outcome.run.passed:
@@ -487,6 +488,9 @@ async def _rehearse_release(
         return
     ledger.notes["image"] = account["image"]
     no_credentials = steps.AwsCredentials(None, None, None)
+    # The seeded task definitions name their containers like terraform does; the release names
+    # them explicitly, as the pipeline does from terraform's container_names.
+    containers = pipeline_flow.container_assignments(account["containers"])
 
     async def plan() -> StageOutcome:
         diff = await shipyard.plan_text(
@@ -497,6 +501,8 @@ async def _rehearse_release(
             account["region"],
             endpoint_url=endpoint,
             container=driver,
+            services=account["services"],
+            containers=containers,
         )
         return f"next task definitions of {', '.join(account['services'])}", {"diff": diff}
 
@@ -511,6 +517,8 @@ async def _rehearse_release(
         timeout=REHEARSAL_ROLLOUT_DEADLINE / time_scale,
         container=driver,
         poll_interval=1.0,
+        services=account["services"],
+        containers=containers,
     )
     ledger.add(outcome.stage("deploy"))
     if not outcome.run.passed:

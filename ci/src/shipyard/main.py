@@ -7,7 +7,7 @@ Every stage is a function (`dagger call <stage>`); `pipeline` composes them for 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, TypeVar, cast
 
@@ -87,12 +87,34 @@ AwsSessionToken = Annotated[
 Region = Annotated[str, Doc("AWS region")]
 Cluster = Annotated[str, Doc("ECS cluster name (terraform output cluster_name)")]
 EndpointUrl = Annotated[str, Doc("AWS endpoint override, e.g. a rehearsal front; empty for AWS")]
+Services = Annotated[
+    list[str] | None,
+    Doc(
+        "ECS service names in deploy order (terraform output service_names); "
+        "default tiles, timeseries"
+    ),
+]
+Containers = Annotated[
+    list[str] | None,
+    Doc(
+        "SERVICE=CONTAINER: the container whose image is replaced in that service's task "
+        "definition (terraform output container_names); repeatable. A service not named uses "
+        "its task definition's only container"
+    ),
+]
 
 F = TypeVar("F", bound=Callable[..., object])
 # Functions with side effects (pushes, deploys, messages) must run on every call: Dagger caches
 # function results by default, and a cached deploy silently does nothing.
 never_cached = cast(Callable[[F], F], function(cache="never"))  # type: ignore[call-overload]
 DEFAULT_REGION: Final = "ap-southeast-2"
+
+
+def _scope(services: Sequence[str], containers: Sequence[str]) -> list[str]:
+    """The deploy engine's --service and --container (SERVICE=CONTAINER) arguments."""
+    return [arg for service in services for arg in ("--service", service)] + [
+        arg for assignment in containers for arg in ("--container", assignment)
+    ]
 
 
 @object_type
@@ -222,13 +244,22 @@ class Shipyard:
         aws_secret_access_key: AwsSecretKey = None,
         aws_session_token: AwsSessionToken = None,
         endpoint_url: EndpointUrl = "",
+        service: Services = None,
+        container: Containers = None,
     ) -> str:
         """Show each service's next task definition as a diff; changes nothing."""
         credentials = steps.AwsCredentials(
             aws_access_key_id, aws_secret_access_key, aws_session_token
         )
         return await self.plan_text(
-            ci, credentials, cluster, image, region, endpoint_url=endpoint_url
+            ci,
+            credentials,
+            cluster,
+            image,
+            region,
+            endpoint_url=endpoint_url,
+            services=service or (),
+            containers=container or (),
         )
 
     async def plan_text(
@@ -241,9 +272,12 @@ class Shipyard:
         *,
         endpoint_url: str = "",
         container: dagger.Container | None = None,
+        services: Sequence[str] = (),
+        containers: Sequence[str] = (),
     ) -> str:
         """The deploy engine's dry run: each service's next task definition as a diff."""
         args = ["plan", "--cluster", cluster, "--image", image, "--region", region]
+        args += _scope(services, containers)
         run = await self._deploy_step(ci, credentials, args, endpoint_url, container)
         return run.output_or_raise()
 
@@ -259,13 +293,23 @@ class Shipyard:
         aws_session_token: AwsSessionToken = None,
         endpoint_url: EndpointUrl = "",
         timeout: Annotated[float, Doc("Seconds each service's rollout may take")] = 900.0,
+        service: Services = None,
+        container: Containers = None,
     ) -> str:
         """Roll the image out service by service; a failure rolls every service back."""
         credentials = steps.AwsCredentials(
             aws_access_key_id, aws_secret_access_key, aws_session_token
         )
         outcome = await self.deploy_outcome(
-            ci, credentials, cluster, image, region, endpoint_url=endpoint_url, timeout=timeout
+            ci,
+            credentials,
+            cluster,
+            image,
+            region,
+            endpoint_url=endpoint_url,
+            timeout=timeout,
+            services=service or (),
+            containers=container or (),
         )
         if not outcome.run.passed:
             raise steps.StageFailed(outcome.markdown or outcome.run.failure().args[0])
@@ -288,13 +332,23 @@ class Shipyard:
         aws_secret_access_key: AwsSecretKey = None,
         aws_session_token: AwsSessionToken = None,
         endpoint_url: EndpointUrl = "",
+        service: Annotated[
+            list[str] | None,
+            Doc("ECS service names (default: the report's, else tiles, timeseries)"),
+        ] = None,
     ) -> str:
         """Return every service to the task definitions recorded before a deploy."""
         credentials = steps.AwsCredentials(
             aws_access_key_id, aws_secret_access_key, aws_session_token
         )
         outcome = await self.rollback_outcome(
-            ci, credentials, cluster, region, from_report, endpoint_url=endpoint_url
+            ci,
+            credentials,
+            cluster,
+            region,
+            from_report,
+            endpoint_url=endpoint_url,
+            services=service or (),
         )
         if not outcome.run.passed:
             raise steps.StageFailed(outcome.markdown or outcome.run.failure().args[0])
@@ -328,11 +382,12 @@ class Shipyard:
         timeout: float = 900.0,
         container: dagger.Container | None = None,
         poll_interval: float = 5.0,
-        services: tuple[str, ...] = (),
+        services: Sequence[str] = (),
+        containers: Sequence[str] = (),
     ) -> DeployOutcome:
         """Run the deploy engine and keep its report, whatever the verdict (for the flows)."""
         args = ["deploy", "--cluster", cluster, "--image", image, "--region", region]
-        args += [arg for service in services for arg in ("--service", service)]
+        args += _scope(services, containers)
         args += ["--timeout", str(timeout), "--poll-interval", str(poll_interval)]
         started = time.monotonic()
         run = await self._deploy_step(ci, credentials, args, endpoint_url, container)
@@ -349,12 +404,15 @@ class Shipyard:
         endpoint_url: str = "",
         container: dagger.Container | None = None,
         poll_interval: float = 5.0,
-        services: tuple[str, ...] = (),
+        services: Sequence[str] = (),
     ) -> DeployOutcome:
-        """Return the services to a deploy report's restore points (for the flows)."""
+        """Return the services to a deploy report's restore points (for the flows).
+
+        A rollback returns to recorded task definitions, so it needs no container names.
+        """
         runner = container or toolchains.ci_runner(self._images(), ci)
         args = ["rollback", "--cluster", cluster, "--region", region]
-        args += [arg for service in services for arg in ("--service", service)]
+        args += _scope(services, ())
         args += ["--poll-interval", str(poll_interval)]
         if from_report is not None:
             runner = runner.with_file("/in/deploy-report.json", from_report)

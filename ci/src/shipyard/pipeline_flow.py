@@ -187,7 +187,11 @@ def summarize_test_run(pytest_output: str) -> str:
 
 @dataclass(frozen=True)
 class DeployTargetConfig:
-    """Where a release goes, as terraform exports it (``terraform output -json pipeline``)."""
+    """Where a release goes, as terraform exports it (``terraform output -json pipeline``).
+
+    `services` are the ECS service names in deploy order; `containers` maps each of them to the
+    container whose image the release replaces.
+    """
 
     environment: str
     region: str
@@ -195,6 +199,12 @@ class DeployTargetConfig:
     repository: str
     cluster: str
     services: tuple[str, ...]
+    containers: Mapping[str, str]
+
+
+def container_assignments(containers: Mapping[str, str]) -> tuple[str, ...]:
+    """The deploy engine's ``--container SERVICE=CONTAINER`` values for a service→container map."""
+    return tuple(f"{service}={container}" for service, container in containers.items())
 
 
 def parse_pipeline_outputs(text: str, environment: str) -> DeployTargetConfig:
@@ -213,6 +223,7 @@ def parse_pipeline_outputs(text: str, environment: str) -> DeployTargetConfig:
         "ecr_repository_url",
         "cluster_name",
         "service_names",
+        "container_names",
         "deploy_order",
     )
     if missing := [key for key in needed if key not in outputs]:
@@ -222,14 +233,29 @@ def parse_pipeline_outputs(text: str, environment: str) -> DeployTargetConfig:
             f"--pipeline-config describes {outputs['environment']!r}, not --environment "
             f"{environment!r}; {fix}"
         )
-    names = outputs["service_names"]
-    if unknown := [role for role in outputs["deploy_order"] if role not in names]:
+    names, containers, order = (
+        outputs["service_names"],
+        outputs["container_names"],
+        outputs["deploy_order"],
+    )
+    if not (isinstance(names, dict) and isinstance(containers, dict)):
+        raise PipelineError(
+            "--pipeline-config service_names and container_names must be objects keyed by "
+            f"service role; {fix}"
+        )
+    if unknown := [role for role in order if role not in names]:
         raise PipelineError(f"--pipeline-config deploy_order names {unknown} with no service")
+    if unnamed := [role for role in order if not containers.get(role)]:
+        raise PipelineError(
+            f"--pipeline-config container_names has no container for {', '.join(unnamed)} (the "
+            f"container whose image the release replaces); {fix}"
+        )
     return DeployTargetConfig(
         environment=environment,
         region=str(outputs["region"]),
         url=str(outputs["alb_url"]),
         repository=str(outputs["ecr_repository_url"]),
         cluster=str(outputs["cluster_name"]),
-        services=tuple(str(names[role]) for role in outputs["deploy_order"]),
+        services=tuple(str(names[role]) for role in order),
+        containers={str(names[role]): str(containers[role]) for role in order},
     )

@@ -28,6 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             {
                 "cluster": account.cluster,
                 "services": list(account.services),
+                "containers": account.containers,
                 "previous_image": account.image,
                 "image": release,
                 "region": account.region,

@@ -9,6 +9,7 @@ from shipyard.pipeline_flow import (
     PipelineError,
     StageResult,
     Verdict,
+    container_assignments,
     docs_commit_message,
     flow_for_event,
     needs_rollback,
@@ -203,6 +204,7 @@ OUTPUTS = {
     "cluster_name": "scidata-staging",
     "deploy_role_arn": "arn:aws:iam::123456789012:role/deploy",
     "service_names": {"tiles": "scidata-staging-tiles", "timeseries": "scidata-staging-ts"},
+    "container_names": {"tiles": "tiles", "timeseries": "timeseries"},
     "deploy_order": ["tiles", "timeseries"],
 }
 
@@ -211,6 +213,15 @@ def test_the_release_target_comes_from_terraform_outputs() -> None:
     target = parse_pipeline_outputs(json.dumps(OUTPUTS), "staging")
     assert target.cluster == "scidata-staging"
     assert target.services == ("scidata-staging-tiles", "scidata-staging-ts")
+    # Keyed by the ECS service name the deploy engine is given, valued by terraform's names.
+    assert target.containers == {
+        "scidata-staging-tiles": "tiles",
+        "scidata-staging-ts": "timeseries",
+    }
+    assert container_assignments(target.containers) == (
+        "scidata-staging-tiles=tiles",
+        "scidata-staging-ts=timeseries",
+    )
     assert target.url == "https://staging.example.org"
     assert target.repository.endswith("/scidata-gridserve")
 
@@ -223,6 +234,21 @@ def test_the_release_target_comes_from_terraform_outputs() -> None:
         (json.dumps({"environment": "staging"}), "staging", "lacks region"),
         (json.dumps(OUTPUTS), "production", "describes 'staging', not --environment"),
         (json.dumps({**OUTPUTS, "deploy_order": ["tiles", "maps"]}), "staging", "'maps'"),
+        (
+            json.dumps({k: v for k, v in OUTPUTS.items() if k != "container_names"}),
+            "staging",
+            "lacks container_names",
+        ),
+        (
+            json.dumps({**OUTPUTS, "container_names": {"tiles": "tiles"}}),
+            "staging",
+            "container_names has no container for timeseries",
+        ),
+        (
+            json.dumps({**OUTPUTS, "container_names": ["tiles", "timeseries"]}),
+            "staging",
+            "must be objects keyed by service role",
+        ),
     ],
 )
 def test_bad_terraform_outputs_are_refused_before_anything_runs(

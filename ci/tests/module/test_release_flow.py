@@ -15,7 +15,13 @@ from shipyard.steps import AwsCredentials, StageFailed
 
 TARGET = flows.ReleaseTarget(
     DeployTargetConfig(
-        "staging", "ap-southeast-2", "https://staging.example.org", "1.dkr/repo", "c", ("a", "b")
+        "staging",
+        "ap-southeast-2",
+        "https://staging.example.org",
+        "1.dkr/repo",
+        "c",
+        ("a", "b"),
+        {"a": "tiles", "b": "timeseries"},
     ),
     promote=False,
 )
@@ -84,7 +90,8 @@ class Recorder:
         return "committed", {}
 
     async def deploy_outcome(self, *args: Any, **kwargs: Any) -> FakeOutcome:
-        self.calls.append(f"deploy {','.join(kwargs['services'])}")
+        named = ",".join(kwargs["containers"])
+        self.calls.append(f"deploy {','.join(kwargs['services'])} containers {named}")
         return FakeOutcome(self.deploy_passes)
 
     async def smoke_stage(self, ci: Any, url: str) -> Any:
@@ -114,7 +121,11 @@ def test_a_green_release_deploys_in_order_smokes_and_needs_no_rollback() -> None
     recorder = Recorder()
     ledger = release(recorder)
     assert sorted(recorder.calls[:2]) == ["docs", "publish"]
-    assert recorder.calls[2:] == ["deploy a,b", "smoke https://staging.example.org"]
+    # Each service's container, as terraform names it, goes to the deploy engine explicitly.
+    assert recorder.calls[2:] == [
+        "deploy a,b containers a=tiles,b=timeseries",
+        "smoke https://staging.example.org",
+    ]
     assert verdicts(ledger) == {
         "publish": "passed",
         "docs": "passed",

@@ -45,6 +45,9 @@ def test_front_plays_rollouts_and_forwards_the_rest(front: FrontProcess, moto_ur
         == moto_ecr.describe_images(repositoryName=account["repository"])["imageDetails"]
     )
     live = ecs.describe_task_definition(taskDefinition=f"{cluster}-timeseries")["taskDefinition"]
+    # Seeded like terraform: the application container is named after its service.
+    assert account["containers"] == {"tiles": "tiles", "timeseries": "timeseries"}
+    assert [c["name"] for c in live["containerDefinitions"]] == ["timeseries"]
     definitions = [{**c, "image": new_image} for c in live["containerDefinitions"]]
     new_arn = ecs.register_task_definition(
         family=live["family"],
@@ -74,7 +77,7 @@ def test_front_plays_rollouts_and_forwards_the_rest(front: FrontProcess, moto_ur
     messages = [
         event["message"]
         for stream in streams
-        if stream["logStreamName"].startswith("timeseries/app/")
+        if stream["logStreamName"].startswith("timeseries/timeseries/")
         for event in moto_logs.get_log_events(
             logGroupName=account["log_group"], logStreamName=stream["logStreamName"]
         )["events"]

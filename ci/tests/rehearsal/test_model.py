@@ -31,7 +31,7 @@ def make_model(*faults: str, rollback: bool = True) -> tuple[RolloutModel, Clock
     clock = Clock()
     model = RolloutModel(
         clock,
-        lambda arn: [ContainerInfo("app", f"repo:{arn[-1]}", True, dict(LOGS))],
+        lambda arn: [ContainerInfo("tiles", f"repo:{arn[-1]}", True, dict(LOGS))],
         faults=[Fault.parse(f) for f in faults],
     )
     service = model.adopt(
@@ -112,7 +112,7 @@ def test_crash_trips_the_circuit_breaker_and_rolls_back() -> None:
     assert task["containers"][0]["exitCode"] == 1
     logs = model.take_logs()
     assert any("rehearsal fault 'crash'" in r.message for r in logs)
-    assert all(r.stream.startswith("tiles/app/") for r in logs)
+    assert all(r.stream.startswith("tiles/tiles/") for r in logs)
     run_until(model, clock, service, 120)
     assert [d["rolloutState"] for d in shape(model, service)["deployments"]] == ["COMPLETED"]
 
