@@ -37,13 +37,18 @@ def test_weather_is_smooth_in_space_and_time() -> None:
     assert float(np.abs(np.diff(values, axis=2)).max()) < 5.0  # neighbouring cells, 1 deg apart
 
 
-def test_round_mantissa_keeps_values_close() -> None:
-    values = np.array([21.123456, -3.3333, 0.0, 39.99], dtype=np.float32)
-    rounded = data.round_mantissa(values)
-    # Half a step of the kept mantissa at |T| in [32, 64): 32 * 2**-kept / 2.
-    np.testing.assert_allclose(rounded, values, atol=16 * 2.0**-data.KEPT_MANTISSA_BITS)
-    dropped = np.uint32((1 << (23 - data.KEPT_MANTISSA_BITS)) - 1)
-    assert (rounded.view(np.uint32) & dropped).max() == 0
+def test_round_to_step_keeps_values_within_half_a_step() -> None:
+    values = np.array([21.123456, -3.3333, 0.0, 39.99, -0.06, 0.0624], dtype=np.float32)
+    rounded = data.round_to_step(values)
+    assert rounded.dtype == np.float32
+    np.testing.assert_array_equal(rounded, [21.125, -3.375, 0.0, 40.0, -0.0, 0.0])
+    assert float(np.abs(rounded - values).max()) <= data.STEP_DEGC / 2
+
+
+def test_temperature_is_in_whole_steps() -> None:
+    values = data.temperature(data.make_grid(resolution=10.0, days=20))
+    steps = values / data.STEP_DEGC
+    np.testing.assert_array_equal(steps, np.round(steps))
 
 
 def test_stores_are_chunked_for_their_use(dataset_dir: Path) -> None:
