@@ -38,6 +38,13 @@ def test_encoded_png_round_trips_through_pillow() -> None:
     assert image.convert("RGBA").getpixel((255, 0)) == (255, 255, 255, 255)
 
 
+def test_up_filtered_rows_decode_exactly_even_when_differences_wrap() -> None:
+    """Random rows make every byte-wise difference to the row above occur, negative ones too."""
+    indices = np.random.default_rng(3).integers(0, 256, (256, 256), dtype=np.uint8)
+    image = Image.open(io.BytesIO(render.encode_png(indices, render.palette("viridis"))))
+    np.testing.assert_array_equal(np.array(image), indices)
+
+
 def test_empty_tile_is_fully_transparent() -> None:
     image = Image.open(io.BytesIO(render.empty_tile())).convert("RGBA")
     assert image.size == (256, 256)
