@@ -8,7 +8,6 @@ from functools import lru_cache
 import morecantile
 import numpy as np
 import numpy.typing as npt
-import pyproj
 
 from gridserve.grid import IndexArray, RegularAxis, cell_indices
 from gridserve.render import TILE_SIZE
@@ -16,9 +15,10 @@ from gridserve.render import TILE_SIZE
 TMS = morecantile.tms.get("WebMercatorQuad")
 # Beyond z22 a 256 px tile is < 4 cm wide: no gridded climate product needs it.
 MAX_ZOOM = 22
-_TO_LONLAT = pyproj.Transformer.from_crs(
-    pyproj.CRS.from_wkt(TMS.crs.to_wkt()), TMS.geographic_crs, always_xy=True
-)
+# WebMercatorQuad's CRS (EPSG:3857) is Mercator on a sphere of the WGS 84 semi-major axis, so its
+# inverse is closed-form: the same degrees as pyproj's transform (within 1e-12, tested) in a
+# tenth of the time of a pyproj call.
+SPHERE_RADIUS_M = 6378137.0
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -47,9 +47,6 @@ def check_tile(z: int, x: int, y: int) -> None:
         raise TileRangeError(f"tile x={x} y={y} does not exist at zoom {z}: use 0..{last}")
 
 
-# Only the geometry of recently asked tiles is kept (2 x 256 floats, 4 KB each, 16 MB at most);
-# pixels are always read and rendered afresh.
-@lru_cache(maxsize=4096)
 def pixel_centres(z: int, x: int, y: int) -> tuple[FloatArray, FloatArray]:
     """Longitudes of the tile's pixel columns and latitudes of its rows (top to bottom).
 
@@ -60,9 +57,9 @@ def pixel_centres(z: int, x: int, y: int) -> tuple[FloatArray, FloatArray]:
     fraction = (np.arange(TILE_SIZE) + 0.5) / TILE_SIZE
     xs = bounds.left + fraction * (bounds.right - bounds.left)
     ys = bounds.top - fraction * (bounds.top - bounds.bottom)
-    lons, _ = _TO_LONLAT.transform(xs, np.zeros_like(xs))
-    _, lats = _TO_LONLAT.transform(np.zeros_like(ys), ys)
-    return np.asarray(lons, dtype=np.float64), np.asarray(lats, dtype=np.float64)
+    lons: FloatArray = np.degrees(xs / SPHERE_RADIUS_M)
+    lats: FloatArray = np.degrees(np.arctan(np.sinh(ys / SPHERE_RADIUS_M)))
+    return lons, lats
 
 
 def local(indices: IndexArray) -> tuple[int, int, IndexArray]:
@@ -74,6 +71,10 @@ def local(indices: IndexArray) -> tuple[int, int, IndexArray]:
     return start, stop, np.where(valid, indices - start, -1)
 
 
+# Only the geometry of recently asked tiles is kept (two index vectors, 4 KB, per tile: 16 MB at
+# most); pixels are always read and rendered afresh. The vectors are read-only: one tile's cached
+# geometry is shared by every request for it.
+@lru_cache(maxsize=4096)
 def window(lat: RegularAxis, lon: RegularAxis, z: int, x: int, y: int) -> Window | None:
     """The grid block under a tile, or None when the tile does not touch the grid."""
     lons, lats = pixel_centres(z, x, y)
@@ -81,4 +82,6 @@ def window(lat: RegularAxis, lon: RegularAxis, z: int, x: int, y: int) -> Window
     col_start, col_stop, cols = local(cell_indices(lon, lons))
     if row_stop == row_start or col_stop == col_start:
         return None
+    rows.setflags(write=False)
+    cols.setflags(write=False)
     return Window(row_start, row_stop, col_start, col_stop, rows, cols)
