@@ -14,6 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from gridserve import data
 from gridserve.errors import GridserveError, gridserve_error_handler, validation_error_handler
+from gridserve.executor import InlineExecutor
 from gridserve.metrics import Metrics, MetricsMiddleware
 from gridserve.routers import collections, ops, tiles, timeseries
 from gridserve.settings import Role, Settings
@@ -50,10 +51,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        asyncio.get_running_loop().set_default_executor(InlineExecutor())
         target = embedded_data_to_generate(settings)
         if target is not None:
+            # In the loop's thread: the server accepts no request before the lifespan has started.
             log.info("generating the embedded dataset into %s", target)
-            await asyncio.to_thread(data.generate, target)
+            data.generate(target)
         await registry.open_all()
         yield
 
