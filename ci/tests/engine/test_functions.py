@@ -67,6 +67,9 @@ async def test_the_module_registers_with_the_engine(dagger_client: dagger.Client
             assert await arg.description(), f"{name} {await arg.name()}"
     scan_args = {await arg.name(): arg for arg in await functions["scan"].args()}
     assert await scan_args["source"].default_path() == "/terraform"
+    for release in ("plan", "deploy"):
+        names = {await arg.name() for arg in await functions[release].args()}
+        assert {"service", "container"} <= names, release
 
 
 async def test_test_runs_the_service_suite_with_coverage(dagger_client: dagger.Client) -> None:
@@ -184,7 +187,11 @@ async def test_rehearse_a_healthy_release(dagger_client: dagger.Client) -> None:
         "smoke",
         "rollback",
     ]
-    assert report["notes"]["image"].rsplit("@", 1)[-1] in by_stage["plan"]["details"]["diff"]
+    diff = by_stage["plan"]["details"]["diff"]
+    assert report["notes"]["image"].rsplit("@", 1)[-1] in diff
+    # The seeded containers are named like terraform names them, and the plan names them.
+    assert "(container tiles)" in diff
+    assert "(container timeseries)" in diff
     assert by_stage["deploy"]["details"]["services"] == {
         "tiles": "succeeded",
         "timeseries": "succeeded",
