@@ -512,7 +512,10 @@ class Shipyard:
         environment: Annotated[str, Doc("Where a release goes: staging or production")] = "staging",
         pipeline_config: Annotated[
             str,
-            Doc("The environment's `terraform output -json pipeline` (cluster, services, URL)"),
+            Doc(
+                "The environment's `terraform output -json pipeline` "
+                "(cluster, services, containers, URL)"
+            ),
         ] = "",
         promote: Annotated[
             bool, Doc("Deploy the image already published for this commit instead of pushing")
