@@ -1,0 +1,89 @@
+"""The app image the `build` function makes stays within its size budget, measured compressed.
+
+The image is exported as an OCI tarball with every layer forced to gzip (what a registry stores
+and ECS pulls); its size is the sum of the layer blobs its manifest lists. The base image is
+exported the same way, so the figure splits into the base and the layers app/Dockerfile adds.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagger
+import pytest
+from shipyard.cli import repository_sources
+from shipyard.images import ImageCatalog
+from shipyard.main import Shipyard
+
+pytestmark = [pytest.mark.engine, pytest.mark.anyio]
+
+# Registries and `docker images` count in decimal megabytes.
+IMAGE_BUDGET_BYTES = 130 * 1000**2
+# Everything in the tarball besides the layers: index, manifest and config JSON, tar headers.
+TARBALL_OVERHEAD_LIMIT_BYTES = 1000**2
+GZIP_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+
+
+@dataclass(frozen=True)
+class Layer:
+    digest: str
+    media_type: str
+    size: int
+
+
+def manifest_layers(tarball: Path) -> list[Layer]:
+    """The layers of the single image in an OCI layout tarball, as its manifest lists them."""
+    with tarfile.open(tarball) as archive:
+
+        def blob(digest: str) -> dict[str, object]:
+            stream = archive.extractfile(f"blobs/sha256/{digest.removeprefix('sha256:')}")
+            assert stream is not None, f"{tarball}: blob {digest} missing"
+            return dict(json.load(stream))
+
+        index_stream = archive.extractfile("index.json")
+        assert index_stream is not None, f"{tarball}: no index.json"
+        [entry] = json.load(index_stream)["manifests"]
+        manifest = blob(entry["digest"])
+    layers = manifest["layers"]
+    assert isinstance(layers, list)
+    return [Layer(layer["digest"], layer["mediaType"], int(layer["size"])) for layer in layers]
+
+
+async def exported_layers(container: dagger.Container, tarball: Path) -> list[Layer]:
+    await container.export(str(tarball), forced_compression=dagger.ImageLayerCompression.Gzip)
+    layers = manifest_layers(tarball)
+    assert {layer.media_type for layer in layers} == {GZIP_LAYER}, layers
+    unlisted = tarball.stat().st_size - sum(layer.size for layer in layers)
+    # Every blob of any size is a listed layer: the sum cannot have missed one.
+    assert 0 < unlisted < TARBALL_OVERHEAD_LIMIT_BYTES, f"{unlisted} bytes outside the layers"
+    return layers
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1000**2:.1f} MB"
+
+
+async def test_the_app_image_is_within_its_compressed_size_budget(
+    dagger_client: dagger.Client, images: ImageCatalog, tmp_path: Path
+) -> None:
+    image = Shipyard().build(**repository_sources("build"))
+    base = dagger_client.container().from_(images.reference("APP_BASE"))
+    image_layers = await exported_layers(image, tmp_path / "app.tar")
+    base_layers = await exported_layers(base, tmp_path / "base.tar")
+
+    assert [layer.digest for layer in image_layers[: len(base_layers)]] == [
+        layer.digest for layer in base_layers
+    ], "the image does not start with the base image's layers"
+    own_layers = image_layers[len(base_layers) :]
+    total = sum(layer.size for layer in image_layers)
+    base_size = sum(layer.size for layer in base_layers)
+    own_sizes = " + ".join(megabytes(layer.size) for layer in own_layers)
+    split = (
+        f"{megabytes(total)} = base {megabytes(base_size)} ({images.reference('APP_BASE')}) "
+        f"+ own layers {megabytes(total - base_size)} ({own_sizes})"
+    )
+    print(f"app image, gzip-compressed: {split}")
+    assert total <= IMAGE_BUDGET_BYTES, f"image over {megabytes(IMAGE_BUDGET_BYTES)}: {split}"
