@@ -9,89 +9,38 @@ locals {
   alb_log_prefix = "alb"
   s3_log_prefix  = "s3"
   account_id     = data.aws_caller_identity.current.account_id
+  # From the name rather than module.access_log_bucket.arn: that module's bucket policy
+  # includes the statements built with it.
+  access_log_bucket_arn = "arn:${data.aws_partition.current.partition}:s3:::${var.access_log_bucket_name}"
 }
 
 # ---------------------------------------------------------------------------------------------
 # Access log bucket. Load balancer access logs can only be delivered to buckets encrypted with
 # SSE-S3 (AES256), so this bucket cannot use a customer-managed KMS key.
 # ---------------------------------------------------------------------------------------------
-resource "aws_s3_bucket" "access_logs" {
-  bucket = var.access_log_bucket_name
+module "access_log_bucket" {
+  source = "../s3-bucket"
+
+  bucket_name      = var.access_log_bucket_name
+  encryption       = { sse_algorithm = "AES256" }
+  policy_documents = [data.aws_iam_policy_document.log_delivery.json]
+
+  lifecycle_rule = {
+    id                                     = "expire-access-logs"
+    expiration_days                        = var.access_log_retention_days
+    noncurrent_version_expiration_days     = 7
+    abort_incomplete_multipart_upload_days = 1
+  }
 
   tags = var.tags
 }
 
-resource "aws_s3_bucket_ownership_controls" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_versioning" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
-    }
-  }
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-
-  rule {
-    id     = "expire-access-logs"
-    status = "Enabled"
-
-    filter {}
-
-    expiration {
-      days = var.access_log_retention_days
-    }
-
-    noncurrent_version_expiration {
-      noncurrent_days = 7
-    }
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 1
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.access_logs]
-}
-
-# Object events go to EventBridge, where log shipping or audit rules can subscribe to them.
-resource "aws_s3_bucket_notification" "access_logs" {
-  bucket      = aws_s3_bucket.access_logs.id
-  eventbridge = true
-}
-
-data "aws_iam_policy_document" "access_logs" {
+# Who may write logs into the bucket; the module adds the TLS-only statements.
+data "aws_iam_policy_document" "log_delivery" {
   statement {
     sid       = "LoadBalancerAccessLogs"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.access_logs.arn}/${local.alb_log_prefix}/AWSLogs/${local.account_id}/*"]
+    resources = ["${local.access_log_bucket_arn}/${local.alb_log_prefix}/AWSLogs/${local.account_id}/*"]
 
     principals {
       type        = "AWS"
@@ -102,7 +51,7 @@ data "aws_iam_policy_document" "access_logs" {
   statement {
     sid       = "S3ServerAccessLogs"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.access_logs.arn}/${local.s3_log_prefix}/*"]
+    resources = ["${local.access_log_bucket_arn}/${local.s3_log_prefix}/*"]
 
     principals {
       type        = "Service"
@@ -115,34 +64,6 @@ data "aws_iam_policy_document" "access_logs" {
       values   = [local.account_id]
     }
   }
-
-  statement {
-    sid     = "DenyInsecureTransport"
-    effect  = "Deny"
-    actions = ["s3:*"]
-    resources = [
-      aws_s3_bucket.access_logs.arn,
-      "${aws_s3_bucket.access_logs.arn}/*",
-    ]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}
-
-resource "aws_s3_bucket_policy" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-  policy = data.aws_iam_policy_document.access_logs.json
-
-  depends_on = [aws_s3_bucket_public_access_block.access_logs]
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -200,14 +121,14 @@ resource "aws_lb" "this" {
   idle_timeout               = var.idle_timeout_seconds
 
   access_logs {
-    bucket  = aws_s3_bucket.access_logs.id
+    bucket  = module.access_log_bucket.name
     prefix  = local.alb_log_prefix
     enabled = true
   }
 
   tags = var.tags
 
-  depends_on = [aws_s3_bucket_policy.access_logs]
+  depends_on = [module.access_log_bucket]
 }
 
 resource "aws_lb_target_group" "this" {

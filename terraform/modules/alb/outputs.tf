@@ -45,7 +45,13 @@ output "https_listener_arn" {
 
 output "access_log_bucket_name" {
   description = "Name of the access log bucket (load balancer logs under `alb/`, S3 server access logs under `s3/`)."
-  value       = aws_s3_bucket.access_logs.id
+  value       = var.access_log_bucket_name
+
+  # Whoever uses the name (S3 server access logging of other buckets) waits for the bucket and
+  # its log-delivery policy. The name itself comes from the input: checkov cannot follow a nested
+  # module's output into another module and would leave the data bucket's checks unevaluated
+  # (tests/test_gates.py fails then).
+  depends_on = [module.access_log_bucket]
 }
 
 output "web_acl_arn" {

@@ -1,11 +1,11 @@
 output "bucket_name" {
   description = "Name of the data bucket."
-  value       = aws_s3_bucket.this.id
+  value       = module.bucket.name
 }
 
 output "bucket_arn" {
   description = "ARN of the data bucket, for scoping read access."
-  value       = aws_s3_bucket.this.arn
+  value       = module.bucket.arn
 }
 
 output "kms_key_arn" {
