@@ -8,7 +8,9 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from string import Template
 from typing import Any
 
 import pytest
@@ -150,9 +152,12 @@ def _initialize(
     env: dict[str, str],
     workdir: Path,
     edit: tuple[str, str, str] | None = None,
+    prepare: Callable[[Path], None] | None = None,
 ) -> Initialized:
     mirror, stub = _mirror()
     copy = _copy_configuration(tree, workdir)
+    if prepare is not None:
+        prepare(copy)
     if edit is not None:
         relative, old, new = edit
         target = copy / relative
@@ -273,3 +278,223 @@ def test_provider_schema_matches_known_facts_of_hashicorp_aws(initialized: Initi
     condition = document["block_types"]["statement"]["block"]["block_types"]["condition"]
     assert condition["block"]["attributes"]["values"]["type"] == ["list", "string"]
     assert aws["provider"]["block"]["attributes"]["region"]["optional"] is True
+
+
+# --- state moves ---------------------------------------------------------------------------
+
+# The last commit whose alb and data modules declared their buckets' resources themselves: the
+# configuration the existing environments' state was applied from, before modules/s3-bucket.
+PRE_MOVE_COMMIT = "c9268c38d54571b2ccd71c75b2bf097cfce509d5"
+MOVED_S3_TYPES = (
+    "aws_s3_bucket",
+    "aws_s3_bucket_ownership_controls",
+    "aws_s3_bucket_public_access_block",
+    "aws_s3_bucket_versioning",
+    "aws_s3_bucket_server_side_encryption_configuration",
+    "aws_s3_bucket_lifecycle_configuration",
+    "aws_s3_bucket_notification",
+    "aws_s3_bucket_policy",
+)
+EXPECTED_MOVES = {
+    **{
+        f"module.alb.{kind}.access_logs": f"module.alb.module.access_log_bucket.{kind}.this"
+        for kind in MOVED_S3_TYPES
+    },
+    **{
+        f"module.data.{kind}.this": f"module.data.module.bucket.{kind}.this"
+        for kind in MOVED_S3_TYPES
+    },
+}
+# The buckets, their settings and the KMS keys encrypting data: a refactor destroys none of them.
+PRECIOUS_TYPES = re.compile(r"^aws_(s3_bucket|kms_key)")
+# Provider answers for `terraform test`, (block, type) -> attributes: values the modules' input
+# validations accept. The mock provider gives every other computed attribute a random string.
+ACCOUNT = "111111111111"
+MOCKED_ATTRIBUTES: dict[tuple[str, str], dict[str, str]] = {
+    ("mock_data", "aws_caller_identity"): {"account_id": ACCOUNT},
+    ("mock_data", "aws_partition"): {"partition": "aws"},
+    ("mock_data", "aws_iam_policy_document"): {"json": "{}"},
+    ("mock_resource", "aws_vpc"): {"id": "vpc-0123456789abcdef0"},
+    ("mock_resource", "aws_vpc_endpoint"): {"prefix_list_id": "pl-6ca54005"},
+    ("mock_resource", "aws_security_group"): {"id": "sg-0123456789abcdef0"},
+    ("mock_resource", "aws_kms_key"): {"arn": "arn:aws:kms:$region:$account:key/mock"},
+    ("mock_resource", "aws_ecr_repository"): {
+        "arn": "arn:aws:ecr:$region:$account:repository/mock"
+    },
+    ("mock_resource", "aws_ecs_cluster"): {"arn": "arn:aws:ecs:$region:$account:cluster/mock"},
+    ("mock_resource", "aws_iam_role"): {"arn": "arn:aws:iam::$account:role/mock"},
+    ("mock_resource", "aws_lb"): {"arn_suffix": "app/mock/1"},
+    ("mock_resource", "aws_lb_target_group"): {
+        "arn": "arn:aws:elasticloadbalancing:$region:$account:targetgroup/mock/1",
+        "arn_suffix": "targetgroup/mock/1",
+    },
+}
+# The buckets as the provider reports them: the ID is the name, the ARN names it.
+BUCKETS_BEFORE_THE_MOVE = {
+    "module.alb.aws_s3_bucket.access_logs": "gridserve-$environment-access-logs-$account",
+    "module.data.aws_s3_bucket.this": "gridserve-$environment-data-$account",
+}
+# The pre-move configuration applied, then the current one planned on the same state.
+RUNS = """
+run "before_the_move" {
+  module {
+    source = "./before-the-move"
+  }
+  state_key = "environment"
+%(bucket_overrides)s}
+
+run "after_the_move" {
+  command   = plan
+  state_key = "environment"
+}
+"""
+
+
+def _moves_test_file(environment: str, region: str, zones: list[str]) -> str:
+    """The `terraform test` file: the mocked provider, then the two runs (HCL reads the JSON
+    objects json.dumps writes)."""
+    names = {"environment": environment, "region": region, "account": ACCOUNT}
+    mocks: dict[tuple[str, str], dict[str, Any]] = {
+        key: {name: Template(value).substitute(names) for name, value in values.items()}
+        for key, values in MOCKED_ATTRIBUTES.items()
+    }
+    mocks["mock_data", "aws_availability_zones"] = {"names": zones}
+    blocks = "".join(
+        f'  {block} "{kind}" {{\n    defaults = {json.dumps(values)}\n  }}\n'
+        for (block, kind), values in mocks.items()
+    )
+    overrides = ""
+    for address, pattern in BUCKETS_BEFORE_THE_MOVE.items():
+        name = Template(pattern).substitute(names)
+        bucket = {"id": name, "arn": f"arn:aws:s3:::{name}"}
+        overrides += (
+            f"  override_resource {{\n    target = {address}\n"
+            f"    values = {json.dumps(bucket)}\n  }}\n"
+        )
+    return f'mock_provider "aws" {{\n{blocks}}}\n' + RUNS % {"bucket_overrides": overrides}
+
+
+def _require_state_key_support(terraform_bin: str, env: dict[str, str]) -> None:
+    """Run blocks share state across configurations (`state_key`) from Terraform 1.11 on;
+    OpenTofu has no equivalent, so there the static test below is what checks the moves."""
+    first_line = _run([terraform_bin, "version"], Path.cwd(), env).stdout.splitlines()[0]
+    found = re.fullmatch(r"Terraform v(\d+)\.(\d+)\.\d+.*", first_line)
+    if found is None or (int(found[1]), int(found[2])) < (1, 11):
+        pytest.skip(f"planning across a state move needs Terraform >= 1.11, not {first_line}")
+
+
+def _plan_on_pre_move_state(
+    tree: TerraformTree,
+    terraform_bin: str,
+    env: dict[str, str],
+    workdir: Path,
+    drop: str | None = None,
+) -> dict[str, Any]:
+    """The plan JSON of the current configuration (minus the file `drop`) against the state the
+    pre-move configuration leaves, both from the real terraform CLI under `terraform test`."""
+    _require_state_key_support(terraform_bin, env)
+    staging = tree.tfvars("staging")
+
+    def prepare(copy: Path) -> None:
+        archive = subprocess.run(
+            ["git", "-C", str(tree.repo_root), "archive", PRE_MOVE_COMMIT, "terraform"],
+            capture_output=True,
+            check=False,
+        )
+        assert archive.returncode == 0, (
+            f"commit {PRE_MOVE_COMMIT} is not in this clone (shallow?): run "
+            f"`git fetch --unshallow`\n{archive.stderr.decode(errors='replace')}"
+        )
+        before = copy / "before-the-move"
+        before.mkdir()
+        subprocess.run(
+            ["tar", "-x", "--strip-components=1", "-C", str(before)],
+            input=archive.stdout,
+            check=True,
+        )
+        shutil.rmtree(before / "tests")
+        (copy / "tests").mkdir()
+        test_file = _moves_test_file(
+            staging["environment"], staging["region"], staging["availability_zones"]
+        )
+        (copy / "tests" / "moves.tftest.hcl").write_text(test_file, encoding="utf-8")
+        if drop is not None:
+            (copy / drop).unlink()
+
+    initialized = _initialize(tree, terraform_bin, env, workdir, prepare=prepare)
+    result = initialized.run(
+        "test", "-json", "-verbose", "-no-color", "-var-file=environments/staging.tfvars"
+    )
+    messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    outcomes = {
+        m["test_run"]["run"]: m["test_run"].get("status")
+        for m in messages
+        if m["type"] == "test_run" and m["test_run"]["progress"] == "complete"
+    }
+    diagnostics = [
+        f"{m['@message']}: {m['diagnostic'].get('detail', '')}"
+        for m in messages
+        if m["type"] == "diagnostic"
+    ]
+    assert outcomes == {"before_the_move": "pass", "after_the_move": "pass"}, (
+        f"{outcomes}\n" + "\n".join(diagnostics) + result.stderr
+    )
+    plans: list[dict[str, Any]] = [m["test_plan"] for m in messages if m["type"] == "test_plan"]
+    (plan,) = plans
+    return plan
+
+
+def _destroyed(plan: dict[str, Any]) -> list[str]:
+    return [
+        f"{change['address']} ({'/'.join(change['change']['actions'])})"
+        for change in plan["resource_changes"]
+        if PRECIOUS_TYPES.match(change["type"]) and "delete" in change["change"]["actions"]
+    ]
+
+
+def test_state_moves_keep_every_bucket(
+    tree: TerraformTree, terraform_bin: str, terraform_env: dict[str, str], tmp_path: Path
+) -> None:
+    """An environment applied before modules/s3-bucket plans with every bucket resource moved,
+    none destroyed or replaced: the `moved` blocks carry the state over."""
+    plan = _plan_on_pre_move_state(tree, terraform_bin, terraform_env, tmp_path)
+    changes = {change["address"]: change for change in plan["resource_changes"]}
+    moves = {c["previous_address"]: a for a, c in changes.items() if "previous_address" in c}
+    assert moves == EXPECTED_MOVES
+    for address in EXPECTED_MOVES.values():
+        assert changes[address]["change"]["actions"] in (["no-op"], ["update"]), address
+    assert not _destroyed(plan)
+
+
+def test_state_move_check_catches_a_missing_moved_block(
+    tree: TerraformTree, terraform_bin: str, terraform_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The test above can fail: without the data module's `moved` blocks, the same plan destroys
+    the data bucket."""
+    plan = _plan_on_pre_move_state(
+        tree, terraform_bin, terraform_env, tmp_path, drop="modules/data/moved.tf"
+    )
+    assert "module.data.aws_s3_bucket.this (delete)" in _destroyed(plan)
+
+
+def test_every_moved_block_names_a_declared_resource_of_the_same_type(
+    tree: TerraformTree,
+) -> None:
+    """What `terraform validate` does not check (a `to` that names nothing, or another type),
+    read from the HCL; runs where the plan above cannot (OpenTofu)."""
+    declared_moves: dict[str, str] = {}
+    for caller in ("alb", "data"):
+        directory = tree.module_dir(caller)
+        calls = tree.blocks(directory, "module")
+        for path in sorted(directory.glob("*.tf")):
+            for moved in tree.parse_file(path).get("moved", []):
+                source, target = (
+                    moved[end].removeprefix("${").rstrip("}") for end in ("from", "to")
+                )
+                declared_moves[f"module.{caller}.{source}"] = f"module.{caller}.{target}"
+                _, call, kind, name = target.split(".")
+                child = (directory / calls[call]["source"]).resolve()
+                assert f"{kind}.{name}" in tree.resources(child), f"{target}: not declared"
+                assert source.split(".")[0] == kind, f"{source} -> {target}: type changes"
+                assert source not in tree.resources(directory), f"{source} is still declared"
+    assert declared_moves == EXPECTED_MOVES
