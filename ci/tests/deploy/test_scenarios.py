@@ -287,6 +287,7 @@ def test_a_container_name_the_task_definition_lacks_stops_everything_before_any_
         message
     )
     assert "(it has ['tiles'])" in message
+    assert "service tiles: service tiles" not in message
     assert "--container tiles=NAME" in message
     assert "PIPELINE_CONFIG from `terraform output -json pipeline`" in message
     assert "service timeseries" not in message, "timeseries' container is right"

@@ -24,27 +24,33 @@ READ_ONLY_KEYS = (
 )
 
 
-def select_container(task_definition: dict[str, Any], wanted: str | None, service: str) -> str:
-    """The container whose image is replaced; a missing or ambiguous choice is an error."""
+def container_problem(
+    task_definition: dict[str, Any], wanted: str | None, service: str
+) -> str | None:
+    """Why the container to update cannot be chosen, with the fix; None when it can."""
     names = [c["name"] for c in task_definition.get("containerDefinitions", [])]
     arn = task_definition.get("taskDefinitionArn", "its task definition")
-    if wanted is None:
-        if len(names) == 1:
-            return str(names[0])
-        raise DeployError(
-            f"service {service}: task definition {arn} has containers {names} and none was "
-            "named for this service, so which one gets the new image is ambiguous; name it: "
-            f"--container {service}=CONTAINER (the pipeline takes it from terraform output "
-            "container_names)"
+    if wanted is None and len(names) != 1:
+        return (
+            f"task definition {arn} has containers {names} and none was named for this "
+            "service, so which one gets the new image is ambiguous; name it: --container "
+            f"{service}=CONTAINER (the pipeline takes it from terraform output container_names)"
         )
-    if wanted not in names:
-        raise DeployError(
-            f"service {service}: task definition {arn} has no container named {wanted!r} (it "
-            f"has {names}); name the container that runs the service: --container "
-            f"{service}=NAME, or in the pipeline refresh PIPELINE_CONFIG from `terraform output "
-            "-json pipeline` (container_names)"
+    if wanted is not None and wanted not in names:
+        return (
+            f"task definition {arn} has no container named {wanted!r} (it has {names}); name "
+            f"the container that runs the service: --container {service}=NAME, or in the "
+            "pipeline refresh PIPELINE_CONFIG from `terraform output -json pipeline` "
+            "(container_names)"
         )
-    return wanted
+    return None
+
+
+def select_container(task_definition: dict[str, Any], wanted: str | None, service: str) -> str:
+    """The container whose image is replaced: the named one, else the only one."""
+    if problem := container_problem(task_definition, wanted, service):
+        raise DeployError(f"service {service}: {problem}")
+    return wanted or str(task_definition["containerDefinitions"][0]["name"])
 
 
 def registration_input(

@@ -8,7 +8,7 @@ from typing import Any
 from shipyard.deploy.aws import AWS_ERRORS, Clients, aws, connect, describe_error, error_code
 from shipyard.deploy.config import DeployConfig, ImageRef
 from shipyard.deploy.errors import DeployError, redacted_errors
-from shipyard.deploy.plan import describe_task_definition, select_container
+from shipyard.deploy.plan import container_problem, describe_task_definition
 
 
 @dataclass(frozen=True)
@@ -138,10 +138,8 @@ def _verify(config: DeployConfig, clients: Clients) -> VerifyResult:
             findings.append(breaker)
         task_definition, _ = describe_task_definition(clients, service["taskDefinition"])
         task_definitions[name] = task_definition
-        try:
-            select_container(task_definition, config.container_for(name), name)
-        except DeployError as error:
-            findings.append(Finding(f"service {name}", str(error), ""))
+        if problem := container_problem(task_definition, config.container_for(name), name):
+            findings.append(Finding(f"service {name}", problem, ""))
     findings += image_findings(clients, image, config.image)
     findings += role_findings(clients, task_definitions)
     findings += log_group_findings(clients, task_definitions)
