@@ -5,10 +5,23 @@
 Prints tile latency (the smoke tile repeated, and 200 mixed tiles z0-10 at random days),
 timeseries latency (a full year at random points, against titiler-xarray's /point on the
 timeseries-chunked store) and requests/s for the mixed tiles with 2 uvicorn workers each.
-Every request is rendered from the stores: gridserve has no response cache, and the tiles and
-days are drawn so that nearly every request differs. titiler-xarray gets its own venv under
-.tools/bench-venv (created here with uv from bench/requirements-titiler.txt): its pins conflict
-with the service's. Load goes to 127.0.0.1 only, and every loop is bounded by a request count.
+
+The 2 workers are two single-worker uvicorn processes on their own ports, 4 of the 8 keep-alive
+connections to each: that is how the service runs (one worker per ECS task, the ALB spreading
+requests over the tasks). One `uvicorn --workers 2` shares one listening socket instead, and the
+kernel handed all 8 connections to one worker in most tries (the other idled), so that measured
+one worker; `--one-process` measures it anyway.
+
+The req/s run also reports the CPU the servers used per request and the share of the two cores
+they got: other work on the machine takes the rest, and that, not the service, is what moves the
+req/s figure from run to run. The load generator is this process's asyncio client (a few lines
+over raw keep-alive sockets); its own CPU share is printed too (5-8 % of a core at ~500 req/s,
+about half what vegeta used at the same rate in a side-by-side try).
+
+titiler-xarray gets its own venv under .tools/bench-venv (created here with uv from
+bench/requirements-titiler.txt): its pins conflict with the service's. Load goes to 127.0.0.1
+only, and every loop is bounded by a request count. gridserve has no response cache, and the
+tiles and days are drawn so that nearly every request differs.
 """
 
 from __future__ import annotations
@@ -26,7 +39,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -55,6 +68,30 @@ class Latency:
     p50_ms: float
     p95_ms: float
     count: int
+
+
+@dataclass(frozen=True)
+class Throughput:
+    requests: int
+    seconds: float
+    server_cpu_seconds: float  # the uvicorn supervisor and its workers, user + system
+    client_cpu_seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def server_cpu_ms_per_request(self) -> float:
+        return self.server_cpu_seconds * 1e3 / self.requests
+
+    def describe(self) -> str:
+        return (
+            f"{self.rate:6.0f} req/s ({self.requests} requests), server CPU "
+            f"{self.server_cpu_ms_per_request:.2f} ms/request, server used "
+            f"{self.server_cpu_seconds / self.seconds:.2f} of {os.cpu_count()} cores, load "
+            f"generator {self.client_cpu_seconds / self.seconds:.0%} of a core"
+        )
 
 
 def free_port() -> int:
@@ -114,14 +151,28 @@ async def timed_sequence(port: int, paths: Sequence[str]) -> list[float]:
     return durations
 
 
-async def throughput(port: int, paths: Sequence[str], connections: int) -> tuple[float, float]:
-    """Requests per second with ``connections`` keep-alive clients sharing the path list, and
-    the share of one core the load generator itself used (it runs on the same two cores)."""
+def process_tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live process and its children so far (Linux /proc)."""
+    clock_ticks = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0
+    for member in (pid, *map(int, children)):
+        # Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / clock_ticks
+
+
+async def throughput(
+    servers: Sequence[Server], paths: Sequence[str], connections: int
+) -> Throughput:
+    """``connections`` keep-alive clients sharing the path list, spread evenly over the servers;
+    the CPU the servers and the load generator (on the same cores) used meanwhile."""
     queue: asyncio.Queue[str] = asyncio.Queue()
     for path in paths:
         queue.put_nowait(path)
 
-    async def client() -> None:
+    async def client(port: int) -> None:
         reader, writer = await asyncio.open_connection(HOST, port)
         try:
             while not queue.empty():
@@ -132,10 +183,19 @@ async def throughput(port: int, paths: Sequence[str], connections: int) -> tuple
         finally:
             writer.close()
 
+    def server_cpu() -> float:
+        return sum(process_tree_cpu_seconds(server.process.pid) for server in servers)
+
+    ports = [servers[i % len(servers)].port for i in range(connections)]
+    server_cpu_before = server_cpu()
     started, client_cpu = time.perf_counter(), time.process_time()
-    await asyncio.gather(*(client() for _ in range(connections)))
-    elapsed = time.perf_counter() - started
-    return len(paths) / elapsed, (time.process_time() - client_cpu) / elapsed
+    await asyncio.gather(*(client(port) for port in ports))
+    return Throughput(
+        requests=len(paths),
+        seconds=time.perf_counter() - started,
+        server_cpu_seconds=server_cpu() - server_cpu_before,
+        client_cpu_seconds=time.process_time() - client_cpu,
+    )
 
 
 def latency(durations: Sequence[float]) -> Latency:
@@ -274,9 +334,10 @@ class Contender:
 
 
 def measure(
-    contender: Contender, env: dict[str, str], connections: int
-) -> tuple[dict[str, Latency], float]:
-    """Latencies with 1 worker (sequential keep-alive requests), then req/s with 2 workers."""
+    contender: Contender, env: dict[str, str], connections: int, one_process: bool
+) -> tuple[dict[str, Latency], Throughput]:
+    """Latencies with 1 worker (sequential keep-alive requests), then req/s with 2 workers: two
+    single-worker processes, or one process with ``--workers 2`` when ``one_process``."""
     latencies: dict[str, Latency] = {}
     port = free_port()
     command = uvicorn(contender.python, contender.app, port, 1)
@@ -285,13 +346,21 @@ def measure(
         for key, paths in contender.paths.items():
             if key not in ("warm", "load"):
                 latencies[key] = latency(asyncio.run(timed_sequence(port, paths)))
-    port = free_port()
-    command = uvicorn(contender.python, contender.app, port, 2)
-    with serving(contender.name, command, env, port, contender.ready_path):
-        asyncio.run(throughput(port, contender.paths["warm"] * 2, connections))
-        rate, client_share = asyncio.run(throughput(port, contender.paths["load"], connections))
-    print(f"{contender.name}: measured (the load generator used {client_share:.0%} of a core)")
-    return latencies, rate
+    with ExitStack() as stack:
+        layout = [2] if one_process else [1, 1]
+        servers = []
+        for workers in layout:
+            port = free_port()
+            command = uvicorn(contender.python, contender.app, port, workers)
+            servers.append(
+                stack.enter_context(
+                    serving(contender.name, command, env, port, contender.ready_path)
+                )
+            )
+        asyncio.run(throughput(servers, contender.paths["warm"] * 2, connections))
+        load = asyncio.run(throughput(servers, contender.paths["load"], connections))
+    print(f"{contender.name}: measured, 1-min load average {os.getloadavg()[0]:.1f}", flush=True)
+    return latencies, load
 
 
 def line(label: str, ours: Latency, anchor: Latency | None) -> str:
@@ -315,6 +384,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--points", type=int, default=100, help="timeseries points")
     parser.add_argument("--load", type=int, default=3000, help="requests in the req/s run")
     parser.add_argument("--connections", type=int, default=8, help="clients in the req/s run")
+    parser.add_argument(
+        "--one-process",
+        action="store_true",
+        help="req/s against one `uvicorn --workers 2` (a shared socket) instead of two processes",
+    )
     args = parser.parse_args(argv)
 
     titiler_python = ensure_titiler_venv()
@@ -350,8 +424,9 @@ def main(argv: list[str] | None = None) -> int:
             "/healthz",
             titiler_paths(work, stores),
         )
-        our_latency, our_rate = measure(ours, env, args.connections)
-        anchor_latency, anchor_rate = measure(anchor, env, args.connections)
+        print(f"1-min load average before the runs {os.getloadavg()[0]:.1f}", flush=True)
+        our_latency, our_load = measure(ours, env, args.connections, args.one_process)
+        anchor_latency, anchor_load = measure(anchor, env, args.connections, args.one_process)
 
     print(f"\n{os.cpu_count()} cores; 1-min load average at the end {os.getloadavg()[0]:.1f}")
     labels = {
@@ -362,11 +437,14 @@ def main(argv: list[str] | None = None) -> int:
     }
     for key, label in labels.items():
         print(line(label, our_latency[key], anchor_latency.get(key)))
+    layout = "one uvicorn --workers 2" if args.one_process else "two 1-worker uvicorn processes"
     print(
-        f"{'mixed tiles, 2 workers':<34} gridserve {our_rate:6.0f} req/s "
-        f"({len(ours.paths['load'])} requests, {args.connections} connections)"
-        f" | titiler-xarray {anchor_rate:5.1f} req/s ({len(anchor.paths['load'])} requests)"
-        f" | {our_rate / anchor_rate:4.1f}x"
+        f"mixed tiles, 2 workers ({layout}), {args.connections} keep-alive connections from this "
+        f"process's asyncio client:\n  gridserve      {our_load.describe()}\n"
+        f"  titiler-xarray {anchor_load.describe()}\n"
+        f"  gridserve {our_load.rate / anchor_load.rate:.1f}x the req/s, "
+        f"{anchor_load.server_cpu_ms_per_request / our_load.server_cpu_ms_per_request:.1f}x less "
+        "server CPU per request"
     )
     return 0
 
