@@ -185,3 +185,52 @@ def test_ecr_repository_is_immutable_scanned_and_kms_encrypted(tree: TerraformTr
     ]
     assert repository["image_scanning_configuration"] == [{"scan_on_push": True}]
     assert repository["encryption_configuration"][0]["encryption_type"] == "KMS"
+
+
+def test_every_bucket_is_built_by_the_s3_bucket_module(tree: TerraformTree) -> None:
+    """One place hardens buckets: a bucket declared anywhere else would miss it."""
+    declaring = [
+        directory.name
+        for directory in tree.module_dirs
+        if any(address.startswith("aws_s3_bucket.") for address in tree.resources(directory))
+    ]
+    assert declaring == ["s3-bucket"]
+    callers = {
+        name: call
+        for directory in tree.module_dirs
+        for name, call in tree.blocks(directory, "module").items()
+        if call["source"] == "../s3-bucket"
+    }
+    assert set(callers) == {"access_log_bucket", "bucket"}
+    assert callers["access_log_bucket"]["encryption"] == {"sse_algorithm": "AES256"}
+    assert callers["bucket"]["encryption"] == {
+        "sse_algorithm": "aws:kms",
+        "kms_key_arn": "${aws_kms_key.this.arn}",
+    }
+
+
+def test_every_bucket_refuses_plain_http_and_tls_before_1_2(tree: TerraformTree) -> None:
+    bucket_module = tree.module_dir("s3-bucket")
+    refused = tree.blocks(bucket_module, "locals")["refused_transport"]
+    assert refused == {
+        "DenyInsecureTransport": {
+            "test": "Bool",
+            "variable": "aws:SecureTransport",
+            "values": ["false"],
+        },
+        "DenyOutdatedTls": {
+            "test": "NumericLessThan",
+            "variable": "s3:TlsVersion",
+            "values": ["1.2"],
+        },
+    }
+    document = tree.resources(bucket_module, kind="data")["aws_iam_policy_document.this"]
+    ((_, statement),) = [item for block in document["dynamic"] for item in block.items()]
+    assert statement["for_each"] == "${local.refused_transport}"
+    (content,) = statement["content"]
+    assert content["effect"] == "Deny"
+    assert content["actions"] == ["s3:*"]
+    assert content["principals"] == [{"type": "*", "identifiers": ["*"]}]
+    assert content["resources"] == ["${aws_s3_bucket.this.arn}", "${aws_s3_bucket.this.arn}/*"]
+    policy = tree.resources(bucket_module)["aws_s3_bucket_policy.this"]
+    assert policy["policy"] == "${data.aws_iam_policy_document.this.json}"

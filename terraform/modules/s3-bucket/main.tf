@@ -78,48 +78,39 @@ resource "aws_s3_bucket_notification" "this" {
   eventbridge = true
 }
 
+# Requests the bucket refuses, whoever makes them: plain HTTP, and TLS older than 1.2.
+locals {
+  refused_transport = {
+    DenyInsecureTransport = { test = "Bool", variable = "aws:SecureTransport", values = ["false"] }
+    DenyOutdatedTls       = { test = "NumericLessThan", variable = "s3:TlsVersion", values = ["1.2"] }
+  }
+}
+
 data "aws_iam_policy_document" "this" {
   source_policy_documents = var.policy_documents
 
-  statement {
-    sid     = "DenyInsecureTransport"
-    effect  = "Deny"
-    actions = ["s3:*"]
-    resources = [
-      aws_s3_bucket.this.arn,
-      "${aws_s3_bucket.this.arn}/*",
-    ]
+  dynamic "statement" {
+    for_each = local.refused_transport
 
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
+    content {
+      sid     = statement.key
+      effect  = "Deny"
+      actions = ["s3:*"]
+      resources = [
+        aws_s3_bucket.this.arn,
+        "${aws_s3_bucket.this.arn}/*",
+      ]
 
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
 
-  statement {
-    sid     = "DenyOutdatedTls"
-    effect  = "Deny"
-    actions = ["s3:*"]
-    resources = [
-      aws_s3_bucket.this.arn,
-      "${aws_s3_bucket.this.arn}/*",
-    ]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "NumericLessThan"
-      variable = "s3:TlsVersion"
-      values   = ["1.2"]
+      condition {
+        test     = statement.value.test
+        variable = statement.value.variable
+        values   = statement.value.values
+      }
     }
   }
 }
