@@ -77,6 +77,11 @@ def test_cli_errors_exit_2_with_the_fix(
     assert main(["verify", *args, "--image", rig.new_image, "--container", "tiles=app"]) == 1
     assert "has no container named 'app'" in capsys.readouterr().out
     assert rig.mutating_calls() == 0
+    # A rollback returns to recorded task definitions: it takes no container names.
+    with pytest.raises(SystemExit) as refused:
+        main(["rollback", *args, "--container", "tiles=tiles"])
+    assert refused.value.code == 2
+    assert "unrecognized arguments: --container" in capsys.readouterr().err
     absent = rig.account.repository_uri + ":nope"
     assert main(["verify", *args, "--image", absent]) == 1
     assert "not found in ECR repository" in capsys.readouterr().out

@@ -4,6 +4,8 @@ from typing import Any
 
 import anyio
 import pytest
+from shipyard.deploy import DeployConfig
+from shipyard.deploy.config import parse_container_assignments
 from shipyard.pipeline_flow import (
     Flow,
     PipelineError,
@@ -224,6 +226,17 @@ def test_the_release_target_comes_from_terraform_outputs() -> None:
     )
     assert target.url == "https://staging.example.org"
     assert target.repository.endswith("/scidata-gridserve")
+
+
+def test_the_deploy_engine_reads_back_the_container_names_the_release_passes() -> None:
+    target = parse_pipeline_outputs(json.dumps(OUTPUTS), "staging")
+    config = DeployConfig(
+        cluster=target.cluster,
+        services=target.services,
+        containers=parse_container_assignments(container_assignments(target.containers)),
+    )
+    assert config.container_for("scidata-staging-tiles") == "tiles"
+    assert config.container_for("scidata-staging-ts") == "timeseries"
 
 
 @pytest.mark.parametrize(
