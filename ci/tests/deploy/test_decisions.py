@@ -182,14 +182,14 @@ LIVE_TASK_DEFINITION: dict[str, Any] = {
     "taskDefinitionArn": OLD,
     "revision": 1,
     "status": "ACTIVE",
-    "family": "app",
+    "family": "scidata-staging-tiles",
     "requiresAttributes": [{"name": "x"}],
     "compatibilities": ["FARGATE"],
     "registeredAt": "2026-01-01",
     "registeredBy": "someone",
     "cpu": "256",
     "containerDefinitions": [
-        {"name": "app", "image": "repo:v1", "essential": True},
+        {"name": "tiles", "image": "repo:v1", "essential": True},
         {"name": "sidecar", "image": "envoy:1", "essential": False},
     ],
 }
@@ -197,11 +197,11 @@ LIVE_TASK_DEFINITION: dict[str, Any] = {
 
 def test_registration_swaps_only_the_named_container_and_strips_read_only_keys() -> None:
     tags = [{"key": "project", "value": "scidata"}]
-    rendered = registration_input(LIVE_TASK_DEFINITION, tags, "repo@sha256:" + "a" * 64, "app")
+    rendered = registration_input(LIVE_TASK_DEFINITION, tags, "repo@sha256:" + "a" * 64, "tiles")
     assert not set(READ_ONLY_KEYS) & set(rendered)
     assert rendered["tags"] == tags
     images = {c["name"]: c["image"] for c in rendered["containerDefinitions"]}
-    assert images == {"app": "repo@sha256:" + "a" * 64, "sidecar": "envoy:1"}
+    assert images == {"tiles": "repo@sha256:" + "a" * 64, "sidecar": "envoy:1"}
     assert LIVE_TASK_DEFINITION["containerDefinitions"][0]["image"] == "repo:v1", "input intact"
 
 
@@ -209,13 +209,14 @@ def test_container_choice_errors_name_the_service_the_container_and_the_fix() ->
     with pytest.raises(DeployError) as ambiguous:
         select_container(LIVE_TASK_DEFINITION, None, "tiles")
     assert "service tiles: task definition " + OLD in str(ambiguous.value)
-    assert "has containers ['app', 'sidecar'] and none was named" in str(ambiguous.value)
+    assert "has containers ['tiles', 'sidecar'] and none was named" in str(ambiguous.value)
     assert "--container tiles=CONTAINER" in str(ambiguous.value)
     with pytest.raises(DeployError) as missing:
-        select_container(LIVE_TASK_DEFINITION, "tiles", "tiles")
-    assert "no container named 'tiles' (it has ['app', 'sidecar'])" in str(missing.value)
+        select_container(LIVE_TASK_DEFINITION, "app", "tiles")
+    assert "no container named 'app' (it has ['tiles', 'sidecar'])" in str(missing.value)
     assert "--container tiles=NAME" in str(missing.value)
     assert select_container(LIVE_TASK_DEFINITION, "sidecar", "tiles") == "sidecar"
+    assert select_container(LIVE_TASK_DEFINITION, "tiles", "tiles") == "tiles"
     only_one = {**LIVE_TASK_DEFINITION, "containerDefinitions": [{"name": "tiles"}]}
     assert select_container(only_one, None, "tiles") == "tiles"
 
