@@ -12,9 +12,10 @@ import pytest
 import yaml
 from shipyard.gates import GateError, Severity, Tier, run_scan, verdict_from_output
 from shipyard.gates.__main__ import main as gates_cli
-from shipyard.gates.checkov import parse_checkov_output, run_checkov
+from shipyard.gates.checkov import CheckovResults, Finding, parse_checkov_output, run_checkov
 from shipyard.gates.policy import load_policy
 from shipyard.gates.verdict import ScanReport
+from shipyard.gates.verdict import decide as verdict_decide
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
@@ -295,3 +296,47 @@ def test_cli_gate_error_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
     code = gates_cli(["scan", str(FIXTURES / "scan"), "--policy-dir", str(tmp_path)])
     assert code == 2
     assert "severity.yml: the severity policy is missing" in capsys.readouterr().err
+
+
+def test_waiver_for_one_module_call_does_not_waive_another(policy_dir: Path) -> None:
+    def finding(resource: str) -> Finding:
+        return Finding(
+            "CKV_AWS_24",
+            "Ensure no security groups allow ingress from 0.0.0.0:0 to port 22",
+            resource,
+            "/modules/sg/main.tf",
+            3,
+            12,
+            None,
+            None,
+        )
+
+    write_waivers(
+        policy_dir,
+        {
+            "check": "CKV_AWS_24",
+            "resource": "module.bastion.aws_security_group.this",
+            "reason": "bastion, closed next sprint",
+        },
+    )
+    results = CheckovResults(
+        failed=(
+            finding("module.bastion.aws_security_group.this"),
+            finding("module.web.aws_security_group.this"),
+            finding("module.api.aws_security_group.this"),
+        ),
+        inline_skipped=(),
+        passed_count=0,
+        resource_count=3,
+        parsing_errors=(),
+        checkov_version="3.3.30",
+        shape="list",
+    )
+
+    report = verdict_decide(results, load_policy(policy_dir), Severity.CRITICAL, TODAY, "terraform")
+
+    rows = sorted((c.tier, c.resources) for c in report.findings)
+    assert rows == [
+        (Tier.BLOCK, ("module.web.aws_security_group.this", "module.api.aws_security_group.this")),
+        (Tier.WAIVED, ("module.bastion.aws_security_group.this",)),
+    ]

@@ -183,11 +183,18 @@ def tier_for(severity: Severity, threshold: Severity) -> Tier:
     return Tier.LIST
 
 
-def _deduplicate(findings: Iterable[Finding]) -> list[tuple[Finding, tuple[str, ...]]]:
-    """A module's resource is reported once per module call; one row per source location."""
-    grouped: dict[tuple[str, str, int, int], tuple[Finding, list[str]]] = {}
+def _deduplicate(
+    findings: Iterable[Finding], policy: Policy
+) -> list[tuple[Finding, tuple[str, ...]]]:
+    """A module's resource is reported once per module call; one row per source location.
+
+    Instances of one location share a row only when the same waiver (or none) covers them, so
+    a waiver for one module call never waives the same finding on another.
+    """
+    grouped: dict[tuple[str, str, int, int, int], tuple[Finding, list[str]]] = {}
     for f in findings:
-        key = (f.check_id, f.file_path, f.line_start, f.line_end)
+        waiver = policy.waiver_for(f.check_id, f.resource)
+        key = (f.check_id, f.file_path, f.line_start, f.line_end, id(waiver))
         if key in grouped:
             if f.resource not in grouped[key][1]:
                 grouped[key][1].append(f.resource)
@@ -274,7 +281,7 @@ def decide(
     terraform_dir: str,
 ) -> ScanReport:
     """The gate's verdict from checkov's results and the repository's policy."""
-    deduplicated = _deduplicate([*results.failed, *results.inline_skipped])
+    deduplicated = _deduplicate([*results.failed, *results.inline_skipped], policy)
     classified = [
         classify_finding(f, resources, policy, threshold, today) for f, resources in deduplicated
     ]
