@@ -395,14 +395,25 @@ def _plan_on_pre_move_state(
     _require_state_key_support(terraform_bin, env)
     staging = tree.tfvars("staging")
 
-    def prepare(copy: Path) -> None:
-        archive = subprocess.run(
+    def archive_pre_move_tree() -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
             ["git", "-C", str(tree.repo_root), "archive", PRE_MOVE_COMMIT, "terraform"],
             capture_output=True,
             check=False,
         )
+
+    def prepare(copy: Path) -> None:
+        archive = archive_pre_move_tree()
+        if archive.returncode != 0:
+            # A shallow clone lacks the commit; its origin has it.
+            subprocess.run(
+                ["git", "-C", str(tree.repo_root), "fetch", "--quiet", "origin", PRE_MOVE_COMMIT],
+                capture_output=True,
+                check=False,
+            )
+            archive = archive_pre_move_tree()
         assert archive.returncode == 0, (
-            f"commit {PRE_MOVE_COMMIT} is not in this clone (shallow?): run "
+            f"commit {PRE_MOVE_COMMIT} is not in this clone and origin did not serve it: run "
             f"`git fetch --unshallow`\n{archive.stderr.decode(errors='replace')}"
         )
         before = copy / "before-the-move"
