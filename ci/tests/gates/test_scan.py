@@ -230,7 +230,8 @@ def test_checkov_absent_is_an_error(policy_dir: Path) -> None:
 
 
 def _fake_checkov(tmp_path: Path, body: str) -> str:
-    # A deliberately broken checkov: the only way to make the real one crash on demand.
+    # A stand-in checkov: the only way to make the real one crash on demand, or to see the
+    # environment the gate starts it with.
     script = tmp_path / "checkov"
     script.write_text(f"#!/bin/sh\n{body}\n")
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
@@ -247,6 +248,12 @@ def test_checkov_printing_garbage_with_exit_0_is_an_error(tmp_path: Path, policy
     broken = _fake_checkov(tmp_path, "echo 'all good!'; exit 0")
     with pytest.raises(GateError, match="not JSON"):
         run_scan(FIXTURES / "scan", policy_dir, checkov=broken)
+
+
+def test_checkov_never_asks_pypi_for_a_newer_release(tmp_path: Path) -> None:
+    # checkov 3.3.30 reads this variable in checkov.common.util.env_vars_config.
+    reporter = _fake_checkov(tmp_path, 'echo "{\\"skip\\": \\"$CKV_SKIP_PACKAGE_UPDATE_CHECK\\"}"')
+    assert json.loads(run_checkov(FIXTURES / "scan", None, checkov=reporter)) == {"skip": "true"}
 
 
 def test_checkov_config_file_in_tree_is_refused(tmp_path: Path, checkov_bin: str) -> None:

@@ -183,6 +183,9 @@ def _clean_env(home: str) -> dict[str, str]:
     env = {name: os.environ[name] for name in _ENV_ALLOWLIST if name in os.environ}
     env["HOME"] = home
     env["LOG_LEVEL"] = "WARNING"
+    # checkov asks PyPI for a newer release on every start (importing checkov.main does): traffic
+    # an offline gate must not send, and up to a second of waiting where the network answers.
+    env["CKV_SKIP_PACKAGE_UPDATE_CHECK"] = "true"
     return env
 
 
