@@ -8,7 +8,8 @@ then sampled with one row-index and one column-index vector, so the per-pixel wo
 Every row is stored with PNG's "Up" filter (the difference to the row above): a nearest-neighbour
 tile repeats each grid row over many pixel rows, and those become rows of zeros, which zlib's
 run-length strategy packs at once. Measured on 600 mixed z0-10 tiles of the embedded data against
-no filter and the default strategy at level 1: 1.9 KB instead of 3.5 KB on average, in less time.
+no filter and the default strategy at level 1: the pixels deflate to 1.9 KB instead of 3.5 KB on
+average, in less time.
 """
 
 from __future__ import annotations
