@@ -22,6 +22,11 @@ def test_colour_indices_clip_and_mark_missing_values() -> None:
     )
 
 
+def test_infinities_clip_to_the_ends_and_float64_values_are_accepted() -> None:
+    values = np.array([-np.inf, np.inf, np.nan, 20.0], dtype=np.float64)
+    np.testing.assert_array_equal(render.to_colour_indices(values, -40, 40), [1, 255, 0, 191])
+
+
 def test_sample_uses_the_index_vectors_and_makes_minus_one_transparent() -> None:
     block = np.array([[1, 2], [3, 4]], dtype=np.uint8)
     tile = render.sample(block, np.array([0, 1, -1]), np.array([1, -1, 0]))
