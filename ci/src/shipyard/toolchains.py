@@ -49,10 +49,11 @@ def python_base(images: ImageCatalog, image: str = "PYTHON") -> dagger.Container
 def dev_environment(images: ImageCatalog, project: dagger.Directory) -> dagger.Container:
     """The repository's hash-pinned development environment (requirements-dev.lock) with the
     project mounted at /src. The lock is installed before the sources are added, so a source
-    change reuses the installed layer."""
+    change reuses the installed layer, byte-compiled: every run imports the same libraries, and
+    PYTHONDONTWRITEBYTECODE would otherwise have each process compile them anew."""
     install = (
         f"grep -v '^-e ' /deps/{DEV_LOCK} > /deps/requirements.txt && "
-        "uv pip install --quiet --require-hashes -r /deps/requirements.txt"
+        "uv pip install --quiet --require-hashes --compile-bytecode -r /deps/requirements.txt"
     )
     return (
         python_base(images)
@@ -68,13 +69,13 @@ def ci_runner(
     images: ImageCatalog, ci_source: dagger.Directory, image: str = "PYTHON"
 ) -> dagger.Container:
     """The pipeline's own Python core (deploy engine, smoke suite, rehearsal front, gates)
-    installed from ci/requirements.lock, for the steps that run inside the engine."""
+    installed from ci/requirements.lock (byte-compiled, as in :func:`dev_environment`), for the
+    steps that run inside the engine."""
+    install = ["uv", "pip", "install", "--quiet", "--require-hashes", "--compile-bytecode"]
     return (
         python_base(images, image)
         .with_file(f"/deps/{CI_LOCK}", ci_source.file(CI_LOCK))
-        .with_exec(
-            ["uv", "pip", "install", "--quiet", "--require-hashes", "-r", f"/deps/{CI_LOCK}"]
-        )
+        .with_exec([*install, "-r", f"/deps/{CI_LOCK}"])
         .with_directory("/opt/shipyard", ci_source)
         .with_env_variable("PYTHONPATH", "/opt/shipyard/src")
         .with_workdir("/work")
