@@ -141,7 +141,7 @@ class Shipyard:
         return self._tested(source).file("/src/coverage.xml")
 
     def _tested(self, source: dagger.Directory) -> dagger.Container:
-        return toolchains.dev_environment(self._images(), source).with_exec(
+        return toolchains.testing_environment(self._images(), source).with_exec(
             ["pytest", "app/tests", "-m", "not engine", "-p", "no:cacheprovider", "-q"]
         )
 

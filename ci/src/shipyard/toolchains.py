@@ -19,6 +19,7 @@ VENV: Final = "/opt/venv"
 # Spelled out: images imported from a root filesystem may carry no PATH to extend.
 SYSTEM_PATH: Final = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 TERRAFORM_DOCS_BINARY: Final = "/usr/local/bin/terraform-docs"
+SCRATCH_DIR: Final = "/tmp"  # noqa: S108  # inside the step container, a fresh tmpfs
 
 
 def python_base(images: ImageCatalog, image: str = "PYTHON") -> dagger.Container:
@@ -63,6 +64,13 @@ def dev_environment(images: ImageCatalog, project: dagger.Directory) -> dagger.C
         .with_workdir("/src")
         .with_env_variable("PYTHONPATH", "/src/app/src:/src/ci/src")
     )
+
+
+def testing_environment(images: ImageCatalog, project: dagger.Directory) -> dagger.Container:
+    """The development environment with a scratch /tmp: pytest's temporary directories (the
+    generated datasets, about 140 MB) vanish with the run instead of being stored in the layer
+    the engine keeps."""
+    return dev_environment(images, project).with_mounted_temp(SCRATCH_DIR)
 
 
 def ci_runner(
