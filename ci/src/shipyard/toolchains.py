@@ -19,6 +19,7 @@ VENV: Final = "/opt/venv"
 # Spelled out: images imported from a root filesystem may carry no PATH to extend.
 SYSTEM_PATH: Final = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 TERRAFORM_DOCS_BINARY: Final = "/usr/local/bin/terraform-docs"
+MYPY_CACHE_DIR: Final = "/root/.cache/mypy"
 SCRATCH_DIR: Final = "/tmp"  # noqa: S108  # inside the step container, a fresh tmpfs
 
 
@@ -71,6 +72,16 @@ def testing_environment(images: ImageCatalog, project: dagger.Directory) -> dagg
     generated datasets, about 140 MB) vanish with the run instead of being stored in the layer
     the engine keeps."""
     return dev_environment(images, project).with_mounted_temp(SCRATCH_DIR)
+
+
+def lint_environment(images: ImageCatalog, project: dagger.Directory) -> dagger.Container:
+    """The development environment with mypy's incremental cache in a cache volume: a change
+    re-checks the modules it touches and their dependents, not all of them."""
+    return (
+        dev_environment(images, project)
+        .with_mounted_cache(MYPY_CACHE_DIR, dag.cache_volume("shipyard-mypy"))
+        .with_env_variable("MYPY_CACHE_DIR", MYPY_CACHE_DIR)
+    )
 
 
 def ci_runner(
