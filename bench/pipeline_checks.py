@@ -11,6 +11,10 @@ Figures, all from this one invocation, on the same engine:
    source change;
 3. warm: the whole pull-request pipeline twice with no change; the second run's time.
 
+Per stage it prints each stage's time one after another and when each stage finished in parallel.
+Parallel can never beat the longest stage, so longest / sum is the floor of the ratio on any
+number of cores; on 2 cores the stages' CPU time sets a second floor.
+
 "A source change" adds a file with a fresh name to every stage's input, so each stage re-runs
 its tool while the installed toolchains (layers before the sources) stay cached, as on a real
 pull request. Targets (issue 3): parallel <= 0.6x sequential, warm re-run <= 10 s.
@@ -56,21 +60,35 @@ def stages(shipyard: Shipyard) -> dict[str, Stage]:
     }
 
 
-async def sequential(shipyard: Shipyard) -> float:
+Run = tuple[float, dict[str, float]]  # total seconds, and per stage
+
+
+async def sequential(shipyard: Shipyard) -> Run:
+    """Each stage's own time, one after another."""
     marker = uuid.uuid4().hex
     started = time.monotonic()
-    for stage in stages(shipyard).values():
+    took: dict[str, float] = {}
+    for name, stage in stages(shipyard).items():
+        begun = time.monotonic()
         await stage(marker)
-    return time.monotonic() - started
+        took[name] = time.monotonic() - begun
+    return time.monotonic() - started, took
 
 
-async def parallel(shipyard: Shipyard) -> float:
+async def parallel(shipyard: Shipyard) -> Run:
+    """The seconds after the start at which each stage finished, all started together."""
     marker = uuid.uuid4().hex
     started = time.monotonic()
+    done: dict[str, float] = {}
+
+    async def timed(name: str, stage: Stage) -> None:
+        await stage(marker)
+        done[name] = time.monotonic() - started
+
     async with anyio.create_task_group() as group:
-        for stage in stages(shipyard).values():
-            group.start_soon(stage, marker)
-    return time.monotonic() - started
+        for name, stage in stages(shipyard).items():
+            group.start_soon(timed, name, stage)
+    return time.monotonic() - started, done
 
 
 async def pull_request(shipyard: Shipyard) -> float:
@@ -90,6 +108,9 @@ async def main() -> None:
         shipyard = Shipyard()
         first = await pull_request(shipyard)  # also warms every toolchain
         warm = await pull_request(shipyard)
+        # The engine may drop layers between sessions (its free-space policy); a first run after a
+        # source change rebuilds them. It is not measured, or the first sequential run pays it.
+        await sequential(shipyard)
         # ABBA order, so that neither way profits from running second.
         seq = [await sequential(shipyard)]
         par = [await parallel(shipyard), await parallel(shipyard)]
@@ -98,11 +119,22 @@ async def main() -> None:
     print(f"pull-request pipeline, warm re-run, no change:    {warm:7.1f} s  (target <= 10 s)")
     print(f"checks after a source change, one after another: {_runs(seq)}  (alternative)")
     print(f"checks after a source change, in parallel:       {_runs(par)}")
-    print(f"parallel / sequential: {sum(par) / sum(seq):.2f}x (target <= 0.60x)")
+    for run in seq:
+        print(f"  one after another, each stage: {_stages(run)}")
+    for run in par:
+        print(f"  in parallel, each stage done at: {_stages(run)}")
+    ratio = sum(total for total, _ in par) / sum(total for total, _ in seq)
+    floor = sum(max(took.values()) for _, took in seq) / sum(total for total, _ in seq)
+    print(f"parallel / sequential: {ratio:.2f}x (target <= 0.60x)")
+    print(f"longest stage / sequential (the floor of that ratio): {floor:.2f}x")
 
 
-def _runs(seconds: list[float]) -> str:
-    return " and ".join(f"{s:.1f} s" for s in seconds)
+def _runs(runs: list[Run]) -> str:
+    return " and ".join(f"{total:.1f} s" for total, _ in runs)
+
+
+def _stages(run: Run) -> str:
+    return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in run[1].items())
 
 
 if __name__ == "__main__":
