@@ -40,6 +40,16 @@ async def test_engine_reports_the_version_pinned_in_dagger_json(
     assert await dagger_client.version() == pinned_engine_version()
 
 
+async def test_engine_keeps_its_cache_while_the_disk_has_room(
+    dagger_client: dagger.Client,
+) -> None:
+    # With the engine's default (keep 20 % of the disk free) a shared CI disk made the engine
+    # drop the whole pipeline cache after every session.
+    cache = dagger_client.engine().local_cache()
+    assert await cache.min_free_space() <= 5 * 2**30
+    assert await cache.reserved_space() >= 10 * 2**30
+
+
 async def test_with_exec_runs_in_the_local_python_image(
     dagger_client: dagger.Client, images: ImageCatalog
 ) -> None:
