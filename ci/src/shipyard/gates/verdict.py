@@ -185,13 +185,14 @@ def tier_for(severity: Severity, threshold: Severity) -> Tier:
 
 def _deduplicate(
     findings: Iterable[Finding], policy: Policy
-) -> list[tuple[Finding, tuple[str, ...]]]:
+) -> list[tuple[Finding, tuple[str, ...], Waiver | None]]:
     """A module's resource is reported once per module call; one row per source location.
 
     Instances of one location share a row only when the same waiver (or none) covers them, so
-    a waiver for one module call never waives the same finding on another.
+    a waiver for one module call never waives the same finding on another. Each row carries
+    that waiver.
     """
-    grouped: dict[tuple[str, str, int, int, int], tuple[Finding, list[str]]] = {}
+    grouped: dict[tuple[str, str, int, int, int], tuple[Finding, list[str], Waiver | None]] = {}
     for f in findings:
         waiver = policy.waiver_for(f.check_id, f.resource)
         key = (f.check_id, f.file_path, f.line_start, f.line_end, id(waiver))
@@ -199,17 +200,19 @@ def _deduplicate(
             if f.resource not in grouped[key][1]:
                 grouped[key][1].append(f.resource)
         else:
-            grouped[key] = (f, [f.resource])
-    return [(f, tuple(resources)) for f, resources in grouped.values()]
+            grouped[key] = (f, [f.resource], waiver)
+    return [(f, tuple(resources), waiver) for f, resources, waiver in grouped.values()]
 
 
 def classify_finding(
     finding: Finding,
     resources: tuple[str, ...],
+    waiver: Waiver | None,
     policy: Policy,
     threshold: Severity,
     today: dt.date,
 ) -> Classified:
+    """The tier of one row of findings, given the waiver that covers its resources."""
     entry = policy.severity_of(finding.check_id)
     severity = entry.severity if entry else None
     if severity is None and finding.checkov_severity:
@@ -218,9 +221,6 @@ def classify_finding(
         (entry.fix if entry and entry.fix else None)
         or finding.guideline
         or (finding.check_name or "see the check's documentation")
-    )
-    waiver = next(
-        (w for r in resources if (w := policy.waiver_for(finding.check_id, r)) is not None), None
     )
     if waiver is not None and waiver.expired(today):
         expiry = waiver.expires.isoformat() if waiver.expires else "?"
@@ -283,7 +283,8 @@ def decide(
     """The gate's verdict from checkov's results and the repository's policy."""
     deduplicated = _deduplicate([*results.failed, *results.inline_skipped], policy)
     classified = [
-        classify_finding(f, resources, policy, threshold, today) for f, resources in deduplicated
+        classify_finding(f, resources, waiver, policy, threshold, today)
+        for f, resources, waiver in deduplicated
     ]
     order = {Tier.BLOCK: 0, Tier.WARN: 1, Tier.LIST: 2, Tier.WAIVED: 3}
     classified.sort(key=lambda c: (order[c.tier], c.finding.file_path, c.finding.line_start))
