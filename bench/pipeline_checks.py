@@ -93,7 +93,7 @@ async def parallel(shipyard: Shipyard) -> Run:
 
 async def pull_request(shipyard: Shipyard) -> float:
     started = time.monotonic()
-    report = await shipyard.pipeline(
+    report = await shipyard.run_pipeline(
         event="pull_request",
         ref="refs/pull/1/merge",
         git_sha="0" * 40,

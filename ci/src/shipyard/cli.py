@@ -8,7 +8,7 @@ given as ``env:NAME`` or ``file:PATH`` exactly as with `dagger call`.
 
     python -m shipyard.cli test
     python -m shipyard.cli rehearse --fault tiles=crash
-    python -m shipyard.cli pipeline --event pull_request --ref refs/pull/1/merge --git-sha $SHA
+    python -m shipyard.cli run-pipeline --event pull_request --ref refs/pull/1/merge --git-sha $SHA
     python -m shipyard.cli docs --export .
 """
 

@@ -500,7 +500,7 @@ class Shipyard:
         return flows.report_directory(report)
 
     @never_cached
-    async def pipeline(
+    async def run_pipeline(
         self,
         event: Annotated[
             str, Doc("What triggered the run: pull_request, push or workflow_dispatch")

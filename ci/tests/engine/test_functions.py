@@ -237,7 +237,7 @@ async def test_rehearse_a_smoke_failure_rolls_every_service_back(
 async def test_pipeline_for_a_pull_request_reports_every_check(
     dagger_client: dagger.Client,
 ) -> None:
-    directory = await Shipyard().pipeline(
+    directory = await Shipyard().run_pipeline(
         event="pull_request",
         ref="refs/pull/7/merge",
         git_sha="0123456789abcdef0123456789abcdef01234567",

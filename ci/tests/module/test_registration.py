@@ -10,7 +10,7 @@ import pytest
 from shipyard.main import Shipyard
 from shipyard.pipeline_flow import PipelineError
 
-NEVER_CACHED = {"publish", "deploy", "rollback", "smoke", "notify", "pipeline", "rehearse"}
+NEVER_CACHED = {"publish", "deploy", "rollback", "smoke", "notify", "run_pipeline", "rehearse"}
 STAGES = {
     "test",
     "coverage",
@@ -27,7 +27,7 @@ STAGES = {
     "smoke",
     "notify",
     "cost",
-    "pipeline",
+    "run_pipeline",
     "rehearse",
 }
 
@@ -109,7 +109,7 @@ def test_a_release_without_its_terraform_outputs_is_refused_before_anything_runs
     with pytest.raises(PipelineError, match="--pipeline-config is not JSON"):
         anyio.run(
             functools.partial(
-                Shipyard().pipeline,
+                Shipyard().run_pipeline,
                 event="push",
                 ref="refs/heads/main",
                 git_sha="0123456789abcdef0123456789abcdef01234567",

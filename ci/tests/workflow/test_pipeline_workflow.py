@@ -53,7 +53,7 @@ def test_every_job_runs_exactly_one_dagger_pipeline_step_last() -> None:
         dagger_steps = [s for s in steps if s.get("uses", "").startswith(DAGGER_ACTION)]
         assert len(dagger_steps) == 1, name
         assert steps[-1] is dagger_steps[0], f"{name}: the dagger step must be the last"
-        assert dagger_steps[0]["with"]["call"].startswith("pipeline "), name
+        assert dagger_steps[0]["with"]["call"].startswith("run-pipeline "), name
         assert all("run" not in step for step in steps), f"{name}: no shell steps"
         for step in steps[:-1]:
             assert step["uses"].startswith(ALLOWED_BEFORE), f"{name}: {step['uses']}"
