@@ -7,16 +7,20 @@ Every stage is a function (`dagger call <stage>`); `pipeline` composes them for 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any, Final, TypeVar, cast
+from collections.abc import Callable
+from typing import Annotated, Final, TypeVar, cast
 
 import anyio
 import dagger
 from dagger import DefaultPath, Doc, Ignore, dag, function, object_type
 
-from shipyard import flows, pipeline_flow, registry, steps, toolchains
+from shipyard import pipeline_flow, registry, steps, toolchains
 from shipyard.images import ImageCatalog
+from shipyard.module import rehearsal, release
+from shipyard.module.release import Sources
+from shipyard.module.stages import DeployOutcome, Target
+from shipyard.pipeline_flow import NotifyMessage, StageOutcome
+from shipyard.rehearsal import topology
 
 _CACHES: Final = [
     "**/__pycache__",
@@ -122,13 +126,6 @@ never_cached = cast(Callable[[F], F], function(cache="never"))  # type: ignore[c
 DEFAULT_REGION: Final = "ap-southeast-2"
 
 
-def _scope(services: Sequence[str], containers: Sequence[str]) -> list[str]:
-    """The deploy engine's --service and --container (SERVICE=CONTAINER) arguments."""
-    return [arg for service in services for arg in ("--service", service)] + [
-        arg for assignment in containers for arg in ("--container", assignment)
-    ]
-
-
 @object_type
 class Shipyard:
     """The delivery pipeline of the gridded-data platform, one function per stage."""
@@ -185,19 +182,9 @@ class Shipyard:
         aws_session_token: AwsSessionToken = None,
     ) -> str:
         """Push the image tagged with the git SHA and latest; returns repo@sha256:digest."""
-        sha = registry.checked_git_sha(git_sha)
-        image = toolchains.app_image(self._images(), source, sha)
-        host, _ = registry.split_repository(repository)
-        if region := registry.ecr_region(host):
-            login = await _ecr_login(
-                region, aws_access_key_id, aws_secret_access_key, aws_session_token
-            )
-            image = image.with_registry_auth(
-                login.host, login.username, dag.set_secret("ecr-password", login.password)
-            )
-        published = await image.publish(f"{repository}:{sha}")
-        await image.publish(f"{repository}:latest")
-        return registry.digest_address(repository, published)
+        config = pipeline_flow.DeployTargetConfig("", "", "", repository, "", (), {})
+        aws = steps.AwsCredentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
+        return await self.published_image(source, Target(config, aws), git_sha)
 
     @function
     async def docs(self, source: DocsSource, ci: CiSource) -> dagger.Changeset:
@@ -253,37 +240,10 @@ class Shipyard:
         container: Containers = None,
     ) -> str:
         """Show each service's next task definition as a diff; changes nothing."""
-        credentials = steps.AwsCredentials(
-            aws_access_key_id, aws_secret_access_key, aws_session_token
-        )
-        return await self.plan_text(
-            ci,
-            credentials,
-            cluster,
-            image,
-            region,
-            endpoint_url=endpoint_url,
-            services=service or (),
-            containers=container or (),
-        )
-
-    async def plan_text(
-        self,
-        ci: dagger.Directory,
-        credentials: steps.AwsCredentials,
-        cluster: str,
-        image: str,
-        region: str,
-        *,
-        endpoint_url: str = "",
-        container: dagger.Container | None = None,
-        services: Sequence[str] = (),
-        containers: Sequence[str] = (),
-    ) -> str:
-        """The deploy engine's dry run: each service's next task definition as a diff."""
+        aws = steps.AwsCredentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
+        target = Target.adhoc(aws, cluster, region, service or (), container or (), endpoint_url)
         args = ["plan", "--cluster", cluster, "--image", image, "--region", region]
-        args += _scope(services, containers)
-        run = await self._deploy_step(ci, credentials, args, endpoint_url, container)
+        run = await self._deploy_step(ci, target, [*args, *target.scope()])
         return run.output_or_raise()
 
     @never_cached
@@ -302,20 +262,9 @@ class Shipyard:
         container: Containers = None,
     ) -> str:
         """Roll the image out service by service; a failure rolls every service back."""
-        credentials = steps.AwsCredentials(
-            aws_access_key_id, aws_secret_access_key, aws_session_token
-        )
-        outcome = await self.deploy_outcome(
-            ci,
-            credentials,
-            cluster,
-            image,
-            region,
-            endpoint_url=endpoint_url,
-            timeout=timeout,
-            services=service or (),
-            containers=container or (),
-        )
+        aws = steps.AwsCredentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
+        target = Target.adhoc(aws, cluster, region, service or (), container or (), endpoint_url)
+        outcome = await self.deploy_outcome(ci, target.with_timeout(timeout), image)
         if not outcome.run.passed:
             raise steps.StageFailed(outcome.markdown or outcome.run.failure().args[0])
         return outcome.markdown
@@ -343,18 +292,9 @@ class Shipyard:
         ] = None,
     ) -> str:
         """Return every service to the task definitions recorded before a deploy."""
-        credentials = steps.AwsCredentials(
-            aws_access_key_id, aws_secret_access_key, aws_session_token
-        )
-        outcome = await self.rollback_outcome(
-            ci,
-            credentials,
-            cluster,
-            region,
-            from_report,
-            endpoint_url=endpoint_url,
-            services=service or (),
-        )
+        aws = steps.AwsCredentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
+        target = Target.adhoc(aws, cluster, region, service or (), (), endpoint_url)
+        outcome = await self.rollback_outcome(ci, target, from_report)
         if not outcome.run.passed:
             raise steps.StageFailed(outcome.markdown or outcome.run.failure().args[0])
         return outcome.markdown
@@ -362,13 +302,14 @@ class Shipyard:
     async def _deploy_step(
         self,
         ci: dagger.Directory,
-        credentials: steps.AwsCredentials,
+        target: Target,
         args: list[str],
-        endpoint_url: str,
-        container: dagger.Container | None = None,
+        runner: dagger.Container | None = None,
     ) -> steps.StepRun:
-        runner = credentials.apply(container or toolchains.ci_runner(self._images(), ci))
-        endpoint = ["--endpoint-url", endpoint_url] if endpoint_url else []
+        runner = target.aws.apply(
+            runner or target.runner or toolchains.ci_runner(self._images(), ci)
+        )
+        endpoint = ["--endpoint-url", target.endpoint_url] if target.endpoint_url else []
         return await steps.run(
             steps.fresh(runner),
             ["python3", "-m", "shipyard.deploy", *args, *endpoint, "--report-dir", "/out"],
@@ -376,54 +317,31 @@ class Shipyard:
         )
 
     async def deploy_outcome(
-        self,
-        ci: dagger.Directory,
-        credentials: steps.AwsCredentials,
-        cluster: str,
-        image: str,
-        region: str,
-        *,
-        endpoint_url: str = "",
-        timeout: float = 900.0,
-        container: dagger.Container | None = None,
-        poll_interval: float = 5.0,
-        services: Sequence[str] = (),
-        containers: Sequence[str] = (),
+        self, ci: dagger.Directory, target: Target, image: str
     ) -> DeployOutcome:
         """Run the deploy engine and keep its report, whatever the verdict (for the flows)."""
-        args = ["deploy", "--cluster", cluster, "--image", image, "--region", region]
-        args += _scope(services, containers)
-        args += ["--timeout", str(timeout), "--poll-interval", str(poll_interval)]
+        config = target.config
+        args = ["deploy", "--cluster", config.cluster, "--image", image, "--region", config.region]
+        args += [*target.scope(), "--timeout", str(target.rollout_timeout)]
+        args += ["--poll-interval", str(target.poll_interval)]
         started = time.monotonic()
-        run = await self._deploy_step(ci, credentials, args, endpoint_url, container)
+        run = await self._deploy_step(ci, target, args)
         return await DeployOutcome.read(run, "deploy", time.monotonic() - started)
 
     async def rollback_outcome(
-        self,
-        ci: dagger.Directory,
-        credentials: steps.AwsCredentials,
-        cluster: str,
-        region: str,
-        from_report: dagger.File | None,
-        *,
-        endpoint_url: str = "",
-        container: dagger.Container | None = None,
-        poll_interval: float = 5.0,
-        services: Sequence[str] = (),
+        self, ci: dagger.Directory, target: Target, from_report: dagger.File | None
     ) -> DeployOutcome:
-        """Return the services to a deploy report's restore points (for the flows).
-
-        A rollback returns to recorded task definitions, so it needs no container names.
-        """
-        runner = container or toolchains.ci_runner(self._images(), ci)
-        args = ["rollback", "--cluster", cluster, "--region", region]
-        args += _scope(services, ())
-        args += ["--poll-interval", str(poll_interval)]
+        """Return the services to a deploy report's restore points (no container names needed)."""
+        config = target.config
+        runner = target.runner or toolchains.ci_runner(self._images(), ci)
+        args = ["rollback", "--cluster", config.cluster, "--region", config.region]
+        args += [a for s in config.services for a in ("--service", s)]
+        args += ["--poll-interval", str(target.poll_interval)]
         if from_report is not None:
             runner = runner.with_file("/in/deploy-report.json", from_report)
             args += ["--from-report", "/in/deploy-report.json"]
         started = time.monotonic()
-        run = await self._deploy_step(ci, credentials, args, endpoint_url, runner)
+        run = await self._deploy_step(ci, target, args, runner)
         return await DeployOutcome.read(run, "rollback", time.monotonic() - started)
 
     @never_cached
@@ -442,21 +360,15 @@ class Shipyard:
         run = await self._smoke_run(ci, url, service, deadline)
         return run.output_or_raise()
 
-    async def smoke_stage(
-        self,
-        ci: dagger.Directory,
-        url: str,
-        *,
-        container: dagger.Container | None = None,
-        deadline: float = 60.0,
-    ) -> pipeline_flow.StageOutcome:
+    async def smoke_stage(self, ci: dagger.Directory, target: Target) -> StageOutcome:
         """The smoke suite as a pipeline stage: headline and failed checks, or StageFailed."""
-        run = await self._smoke_run(ci, url, None, deadline, container)
+        url, deadline = target.config.url, target.smoke_deadline
+        run = await self._smoke_run(ci, url, None, deadline, target.runner)
         report = await steps.json_file(run.container, "/work/smoke.json")
         if run.exit_code == steps.VERDICT_AGAINST:
-            raise steps.StageFailed(flows.smoke_headline(run.stdout))
+            raise steps.StageFailed(pipeline_flow.smoke_headline(run.stdout))
         run.output_or_raise()
-        return flows.smoke_headline(run.stdout), {"smoke": report or {}}
+        return pipeline_flow.smoke_headline(run.stdout), {"smoke": report or {}}
 
     async def _smoke_run(
         self,
@@ -483,21 +395,35 @@ class Shipyard:
     async def rehearse(
         self,
         app: AppSource,
+        app_project: AppProject,
+        project: PythonProject,
+        terraform: TerraformSource,
+        docs_source: DocsSource,
         ci: CiSource,
+        repo: RepoSource,
         fault: Annotated[
             list[str] | None,
             Doc(
-                "Break the release: crash, unhealthy, pull-error, slow-rollout or smoke-failure, "
-                "optionally as SERVICE=KIND (tiles, timeseries); repeatable"
+                "Break the release, as [ENVIRONMENT:][ROLE=]KIND: crash, unhealthy, pull-error, "
+                "slow-rollout, smoke-failure (a service), or check-failure, publish-error, "
+                "docs-drift, docs-push-rejected, webhook-down (the run); repeatable"
             ),
         ] = None,
         time_scale: Annotated[float, Doc("Simulated rollout seconds per real second")] = 20.0,
-        git_sha: Annotated[str, Doc("Tag of the rehearsed image")] = "rehearsal",
+        registry: Annotated[
+            str, Doc("A registry the engine reaches over plain HTTP (the kit runs one)")
+        ] = "localhost:5000",
     ) -> dagger.Directory:
-        """Play a whole release with no cloud account; returns summary.md and report.json."""
-        faults = flows.rehearsal_faults(fault or [])
-        report = await flows.rehearsal(self, self._images(), app, ci, faults, time_scale, git_sha)
-        return flows.report_directory(report)
+        """Rehearse a push to main on an emulated AWS: staging, then production by digest."""
+        faults = topology.parse_faults(fault or [])
+        if not time_scale > 0:
+            raise pipeline_flow.PipelineError("--time-scale must be positive, e.g. 20")
+        sources = Sources(project, app_project, app, terraform, docs_source, ci, repo)
+        git_sha = await self._head_commit(repo)
+        report = await rehearsal.rehearse(
+            self, self._images(), sources, faults, time_scale, git_sha, registry
+        )
+        return release.report_directory(report)
 
     @never_cached
     async def run_pipeline(
@@ -522,9 +448,13 @@ class Shipyard:
                 "(cluster, services, containers, URL)"
             ),
         ] = "",
-        promote: Annotated[
-            bool, Doc("Deploy the image already published for this commit instead of pushing")
-        ] = False,
+        promote_from: Annotated[
+            str,
+            Doc(
+                "Promote this image (repo@sha256:..., what staging's run published) into this "
+                "environment's repository by digest, instead of building and pushing"
+            ),
+        ] = "",
         aws_access_key_id: AwsKeyId = None,
         aws_secret_access_key: AwsSecretKey = None,
         aws_session_token: AwsSessionToken = None,
@@ -536,37 +466,51 @@ class Shipyard:
         """Run what the event calls for (checks; on main a release); returns the report files."""
         flow = pipeline_flow.flow_for_event(event, ref)
         registry.checked_git_sha(git_sha)
-        target = (
-            flows.ReleaseTarget(
-                pipeline_flow.parse_pipeline_outputs(pipeline_config, environment), promote
-            )
-            if flow is pipeline_flow.Flow.RELEASE
-            else None
-        )
-        sources = flows.Sources(project, app_project, app, terraform, docs_source, ci, repo)
         aws = steps.AwsCredentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
-        secrets = flows.Secrets(aws, webhook, github_token)
-        report = await flows.pipeline(self, flow, target, sources, secrets, git_sha)
-        return flows.report_directory(report)
+        plan = None
+        if flow is pipeline_flow.Flow.RELEASE:
+            config = pipeline_flow.parse_pipeline_outputs(pipeline_config, environment)
+            if promote_from:
+                registry.digest_address(promote_from.partition("@")[0], promote_from)
+            plan = release.Release(Target(config, aws), promote_from)
+        sources = Sources(project, app_project, app, terraform, docs_source, ci, repo)
+        secrets = release.Secrets(webhook, github_token)
+        report = await release.pipeline(self, flow, plan, sources, secrets, git_sha)
+        return release.report_directory(report)
 
-    async def promoted_image(
-        self, repository: str, git_sha: str, region: str, aws: steps.AwsCredentials
-    ) -> str:
-        """The digest address of the image already published for this commit."""
-        host, name = registry.split_repository(repository)
-        if aws.access_key_id is None or aws.secret_access_key is None:
-            raise registry.RegistryError("--promote needs AWS credentials to look the image up")
-        token = await aws.session_token.plaintext() if aws.session_token else None
-        digest = await anyio.to_thread.run_sync(
-            registry.ecr_image_digest,
-            region,
-            name,
-            registry.checked_git_sha(git_sha),
-            await aws.access_key_id.plaintext(),
-            await aws.secret_access_key.plaintext(),
-            token,
-        )
-        return f"{host}/{name}@{digest}"
+    async def published_image(self, app: dagger.Directory, target: Target, git_sha: str) -> str:
+        """Push to the target's repository (git-SHA and latest tags); returns repo@sha256:..."""
+        sha = registry.checked_git_sha(git_sha)
+        image = await self._signed_in(toolchains.app_image(self._images(), app, sha), target)
+        repository = target.config.repository
+        published = await image.publish(f"{repository}:{sha}")
+        await image.publish(f"{repository}:latest")
+        return registry.digest_address(repository, published)
+
+    async def promoted_image(self, image: str, target: Target, git_sha: str) -> str:
+        """Copy an image by digest into the target's repository; refuses if the digest changed."""
+        sha = registry.checked_git_sha(git_sha)
+        source = await self._signed_in(dag.container(), target, image.partition("@")[0])
+        copied = await self._signed_in(source.from_(image), target)
+        repository = target.config.repository
+        address = registry.digest_address(repository, await copied.publish(f"{repository}:{sha}"))
+        return registry.same_digest(image, address)
+
+    async def _signed_in(
+        self, container: dagger.Container, target: Target, repository: str = ""
+    ) -> dagger.Container:
+        host, _ = registry.split_repository(repository or target.config.repository)
+        region = registry.ecr_region(host)
+        if region is None:
+            return container
+        login = await _ecr_login(region, target.aws)
+        secret = dag.set_secret(f"ecr-password-{host}", login.password)
+        return container.with_registry_auth(login.host, login.username, secret)
+
+    async def _head_commit(self, repo: dagger.Directory) -> str:
+        git = dag.container().from_(self._images().reference("GIT")).with_directory("/repo", repo)
+        sha = await git.with_workdir("/repo").with_exec(["git", "rev-parse", "HEAD"]).stdout()
+        return registry.checked_git_sha(sha.strip())
 
     async def commit_docs(
         self,
@@ -574,29 +518,21 @@ class Shipyard:
         changes: dagger.Changeset,
         changed: list[str],
         token: dagger.Secret | None,
-    ) -> pipeline_flow.StageOutcome:
-        """Commit the regenerated READMEs to the checked-out branch and push them."""
+        target: Target,
+    ) -> StageOutcome:
+        """Commit the regenerated READMEs ([skip ci]) and push them to the checked-out branch."""
         if token is None:
             raise pipeline_flow.PipelineError("committing docs back needs --github-token")
-        await self.docs_pushed(repo, changes, changed, token).sync()
-        return pipeline_flow.docs_commit_message(changed), {"changed": changed}
-
-    def docs_pushed(
-        self,
-        repo: dagger.Directory,
-        changes: dagger.Changeset,
-        changed: list[str],
-        token: dagger.Secret,
-    ) -> dagger.Container:
-        """The checkout with the docs committed ([skip ci]) and pushed to origin's branch."""
         push = (
             'git -c http.extraheader="AUTHORIZATION: basic '
             '$(printf "x-access-token:%s" "$GITHUB_TOKEN" | base64 | tr -d "\\n")" '
-            "push origin HEAD:$(git rev-parse --abbrev-ref HEAD)"
+            'push "$DOCS_REMOTE" HEAD:$(git rev-parse --abbrev-ref HEAD)'
         )
-        return (
-            steps.fresh(dag.container().from_(self._images().reference("GIT")))
-            .with_directory("/repo", repo.with_changes(changes))
+        git = steps.fresh(dag.container().from_(self._images().reference("GIT")))
+        for host, service in target.bindings:
+            git = git.with_service_binding(host, service)
+        pushed = (
+            git.with_directory("/repo", repo.with_changes(changes))
             .with_workdir("/repo")
             .with_exec(["git", "config", "user.name", "shipyard"])
             .with_exec(["git", "config", "user.email", "shipyard@users.noreply.github.com"])
@@ -604,9 +540,12 @@ class Shipyard:
             .with_exec(
                 ["git", "commit", "--quiet", "-m", pipeline_flow.docs_commit_message(changed)]
             )
+            .with_env_variable("DOCS_REMOTE", target.docs_remote)
             .with_secret_variable("GITHUB_TOKEN", token)
             .with_exec(["sh", "-c", push])
         )
+        await pushed.sync()
+        return pipeline_flow.docs_commit_message(changed), {"changed": changed}
 
     @never_cached
     async def notify(
@@ -621,13 +560,15 @@ class Shipyard:
         on_success: Annotated[bool, Doc("Post successes too, not only failures")] = False,
     ) -> str:
         """Post a stage's outcome to a chat webhook; failures always, successes on request."""
-        message = flows.NotifyMessage(
-            stage, verdict, git_sha, environment or "-", summary, on_success
-        )
+        message = NotifyMessage(stage, verdict, git_sha, environment or "-", summary, on_success)
         return await self.notify_outcome(ci, webhook, message)
 
     async def notify_outcome(
-        self, ci: dagger.Directory, webhook: dagger.Secret, message: flows.NotifyMessage
+        self,
+        ci: dagger.Directory,
+        webhook: dagger.Secret,
+        message: NotifyMessage,
+        runner: dagger.Container | None = None,
     ) -> str:
         """Send one notification from the core's notifier; what it did, in a word or a line."""
         args = [
@@ -643,7 +584,7 @@ class Shipyard:
             message.summary,
         ]
         run = await steps.run(
-            steps.fresh(toolchains.ci_runner(self._images(), ci)).with_secret_variable(
+            steps.fresh(runner or toolchains.ci_runner(self._images(), ci)).with_secret_variable(
                 "SHIPYARD_WEBHOOK_URL", webhook
             ),
             [
@@ -678,52 +619,18 @@ class Shipyard:
         )
 
 
-async def _ecr_login(
-    region: str,
-    access_key_id: dagger.Secret | None,
-    secret_access_key: dagger.Secret | None,
-    session_token: dagger.Secret | None,
-) -> registry.RegistryLogin:
-    if access_key_id is None or secret_access_key is None:
+async def _ecr_login(region: str, aws: steps.AwsCredentials) -> registry.RegistryLogin:
+    if aws.access_key_id is None or aws.secret_access_key is None:
         raise registry.RegistryError(
-            "pushing to ECR needs AWS credentials; pass --aws-access-key-id env:AWS_ACCESS_KEY_ID "
-            "--aws-secret-access-key env:AWS_SECRET_ACCESS_KEY (and --aws-session-token)"
+            "pushing to or pulling from ECR needs AWS credentials; pass --aws-access-key-id "
+            "env:AWS_ACCESS_KEY_ID --aws-secret-access-key env:AWS_SECRET_ACCESS_KEY "
+            "(and --aws-session-token)"
         )
-    token = await session_token.plaintext() if session_token else None
+    token = await aws.session_token.plaintext() if aws.session_token else None
     return await anyio.to_thread.run_sync(
         registry.ecr_login,
         region,
-        await access_key_id.plaintext(),
-        await secret_access_key.plaintext(),
+        await aws.access_key_id.plaintext(),
+        await aws.secret_access_key.plaintext(),
         token,
     )
-
-
-@dataclass(frozen=True)
-class DeployOutcome:
-    """A deploy or rollback step with the report it wrote (JSON and Markdown)."""
-
-    run: steps.StepRun
-    report: dict[str, Any] | None
-    markdown: str
-    out: dagger.Directory
-    seconds: float
-
-    @classmethod
-    async def read(cls, run: steps.StepRun, operation: str, seconds: float) -> DeployOutcome:
-        report = await steps.json_file(run.container, f"/out/{operation}-report.json")
-        markdown = (
-            await run.container.file(f"/out/{operation}-report.md").contents() if report else ""
-        )
-        return cls(run, report, markdown, run.container.directory("/out"), seconds)
-
-    def stage(self, name: str) -> pipeline_flow.StageResult:
-        """This step as a pipeline stage: verdict, the report's reason, any failure dossier."""
-        if self.report is None:
-            summary = str(self.run.failure())
-        else:
-            summary = str(self.report.get("reason") or self.report.get("verdict"))
-        verdict = pipeline_flow.Verdict.PASSED if self.run.passed else pipeline_flow.Verdict.FAILED
-        return pipeline_flow.StageResult(
-            name, verdict, summary, self.seconds, flows.deploy_details(self.report)
-        )

@@ -259,3 +259,111 @@ def parse_pipeline_outputs(text: str, environment: str) -> DeployTargetConfig:
         services=tuple(str(names[role]) for role in order),
         containers={str(names[role]): str(containers[role]) for role in order},
     )
+
+
+def parse_container_assignments(assignments: Sequence[str]) -> dict[str, str]:
+    """``SERVICE=CONTAINER`` values → {service: container}; a malformed one is named, with a fix."""
+    parsed: dict[str, str] = {}
+    for assignment in assignments:
+        service, sep, container = assignment.partition("=")
+        if not (sep and service.strip() and container.strip()):
+            raise PipelineError(
+                f"--container {assignment!r} is not SERVICE=CONTAINER; name the service and the "
+                "container whose image the release replaces, e.g. --container tiles=tiles "
+                "(terraform output container_names)"
+            )
+        parsed[service.strip()] = container.strip()
+    return parsed
+
+
+# Stages of a release after the image exists, in order; skipped together when it does not.
+RELEASE_AFTER_PUBLISH: Final = ("deploy", "smoke", "rollback")
+PROMOTION_SKIPS_CHECKS: Final = "not run: promoting the digest that passed them before staging"
+
+
+def first_lines(text: str, count: int = 3) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return " / ".join(lines[:count])
+
+
+def smoke_headline(markdown: str) -> str:
+    """The smoke report's headline and the rows of the checks that did not pass, on one line."""
+    lines = markdown.strip().splitlines()
+    headline = lines[0].lstrip("# ").strip() if lines else "smoke: no report"
+    failed = [
+        row.strip().strip("|").split("|")[-1].strip()
+        for row in lines
+        if row.startswith("|") and ("❌" in row or "no-data" in row)
+    ]
+    return "; ".join([headline, *failed])
+
+
+def deploy_details(report: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The parts of a deploy report a summary shows: verdict, services and any dossier."""
+    if not report:
+        return {}
+    services = report.get("services", [])
+    details: dict[str, Any] = {"verdict": report.get("verdict"), "reason": report.get("reason")}
+    if dossiers := {s["service"]: s["dossier"] for s in services if s.get("dossier")}:
+        details["dossier"] = dossiers
+    details["services"] = {s["service"]: s.get("verdict") for s in services}
+    if rollbacks := {
+        s["service"]: s["rollback"].get("verdict") for s in services if s.get("rollback")
+    }:
+        details["rollback"] = rollbacks
+    details["report"] = dict(report)
+    return details
+
+
+@dataclass
+class Ledger:
+    """The stages of one run, in the order they were decided, and the notes that go with them."""
+
+    stages: list[StageResult] = field(default_factory=list)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, *results: StageResult) -> None:
+        self.stages.extend(results)
+
+    def skip(self, reason: str, stages: Sequence[str]) -> None:
+        self.add(*(skipped(stage, reason) for stage in stages))
+
+    def get(self, stage: str) -> StageResult:
+        return next(result for result in self.stages if result.stage == stage)
+
+    def passed(self, stage: str) -> bool:
+        return any(r.stage == stage and r.verdict is Verdict.PASSED for r in self.stages)
+
+
+@dataclass(frozen=True)
+class NotifyMessage:
+    """What one notification says."""
+
+    stage: str
+    verdict: str
+    git_sha: str
+    environment: str
+    summary: str
+    on_success: bool
+
+
+def notify_message(
+    flow: Flow, stages: Sequence[StageResult], environment: str, git_sha: str
+) -> NotifyMessage:
+    """One message for a run: the first failed stage leads; releases are posted even when green."""
+    failed = failed_stages(stages)
+    stage = failed[0] if failed else ("release" if flow is Flow.RELEASE else "checks")
+    summary = "; ".join(
+        f"{s.stage}: {s.verdict}" for s in stages if s.verdict is not Verdict.SKIPPED
+    )
+    if failed:
+        cause = next(s for s in stages if s.stage == failed[0]).summary
+        summary = f"{first_lines(cause, 2)} ({summary})"
+    return NotifyMessage(
+        stage=stage,
+        verdict=str(overall_verdict(stages)),
+        git_sha=git_sha,
+        environment=environment or "pull request",
+        summary=summary,
+        on_success=flow is Flow.RELEASE,
+    )

@@ -130,3 +130,15 @@ def ecr_image_digest(
             "(the staging run of this commit does)"
         ) from None
     return str(answer["imageDetails"][0]["imageDigest"])
+
+
+def same_digest(source: str, copied: str) -> str:
+    """The copy's address when it holds the very digest of the source; a changed digest would
+    put an image into production that staging never tested, so it is refused."""
+    want, got = _DIGEST.search(source), _DIGEST.search(copied)
+    if not (want and got and want.group(1) == got.group(1)):
+        raise RegistryError(
+            f"promoting {source} produced {copied}: the digest changed, so production would run "
+            "an image staging did not test; promote from the repository staging published to"
+        )
+    return copied

@@ -27,7 +27,7 @@ STAGES = {
     "smoke",
     "notify",
     "cost",
-    "run_pipeline",
+    "run-pipeline",
     "rehearse",
 }
 

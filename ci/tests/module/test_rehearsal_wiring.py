@@ -1,44 +1,64 @@
 import pytest
-from shipyard.flows import (
+from shipyard.listener import ListenerError, Route, parse_route, route_for
+from shipyard.pipeline_flow import (
+    Flow,
+    PipelineError,
+    StageResult,
+    Verdict,
     deploy_details,
-    listener_routes,
-    rehearsal_faults,
-    shipyard_message,
-    simulator_faults,
+    notify_message,
+    parse_container_assignments,
     smoke_headline,
 )
-from shipyard.listener import ListenerError, Route, parse_route, route_for
-from shipyard.pipeline_flow import PipelineError, StageResult, Verdict
-from shipyard.summary import RunReport
+from shipyard.rehearsal import topology
+from shipyard.rehearsal.topology import TopologyError, parse_faults
 
 
-def test_faults_map_to_the_simulator_except_the_smoke_failure() -> None:
-    faults = rehearsal_faults(["pull-error", "smoke-failure"])
-    assert faults == {"tiles": "pull-error", "timeseries": "smoke-failure"}
-    assert simulator_faults(faults) == ["--fault", "tiles=pull_error"]
-    assert simulator_faults(rehearsal_faults(["timeseries=slow-rollout"])) == [
+def test_faults_land_on_an_environment_and_role_and_map_to_the_simulator() -> None:
+    faults = parse_faults(["pull-error", "smoke-failure", "production:tiles=crash", "webhook-down"])
+    assert faults.services == {
+        ("staging", "tiles"): "pull-error",
+        ("staging", "timeseries"): "smoke-failure",
+        ("production", "tiles"): "crash",
+    }
+    assert faults.run == {"webhook-down"}
+    assert faults.simulator_args() == [
         "--fault",
-        "timeseries=slow",
+        "gridserve-production-tiles=crash",
+        "--fault",
+        "gridserve-staging-tiles=pull_error",
     ]
 
 
-def test_a_smoke_failure_on_tiles_is_refused_with_the_fix() -> None:
-    with pytest.raises(PipelineError, match="write --fault smoke-failure"):
-        rehearsal_faults(["tiles=smoke-failure"])
-    with pytest.raises(PipelineError, match="unknown fault 'pull_error'"):
-        rehearsal_faults(["pull_error"])
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("tiles=smoke-failure", "write --fault smoke-failure"),
+        ("pull_error", "unknown fault 'pull_error'"),
+        ("qa:tiles=crash", "no environment 'qa'"),
+        ("staging:web=crash", "no service role 'web'"),
+        ("tiles=webhook-down", "breaks the run, not a service"),
+    ],
+)
+def test_a_wrong_fault_is_refused_with_the_fix(spec: str, message: str) -> None:
+    with pytest.raises(TopologyError, match=message):
+        parse_faults([spec])
+
+
+def test_one_fault_per_service() -> None:
+    with pytest.raises(TopologyError, match="already has a fault"):
+        parse_faults(["crash", "tiles=unhealthy"])
 
 
 def test_listener_routes_like_the_alb_rules() -> None:
-    routes = [parse_route(spec) for spec in _pairs(listener_routes(8080))]
+    routes = [parse_route(spec) for spec in _pairs(topology.listener_routes("production"))]
     assert route_for("/tiles/test-collection/10/512/512.png", routes) == Route(
-        "/tiles/*", "http://tiles:8080"
+        "/tiles/*", "http://production-tiles:8080"
     )
     assert route_for("/api/timeseries?lat=1&lon=2", routes) == Route(
-        "/api/*", "http://timeseries:8080"
+        "/api/*", "http://production-timeseries:8080"
     )
-    assert route_for("/health", routes) == Route("/health", "http://tiles:8080")
-    assert route_for("/metrics", routes) == Route("/metrics", "http://tiles:8080")
+    assert route_for("/health", routes) == Route("/health", "http://production-tiles:8080")
     assert route_for("/docs", routes) is None
 
 
@@ -79,8 +99,7 @@ def test_the_notification_leads_with_the_first_failure() -> None:
         StageResult("deploy", Verdict.FAILED, "service tiles failed: circuit breaker\nmore"),
         StageResult("smoke", Verdict.SKIPPED, "not smoked"),
     ]
-    report = RunReport("pipeline", "release", "staging", "abc1234", stages, {})
-    message = shipyard_message(report, ["deploy"])
+    message = notify_message(Flow.RELEASE, stages, "staging", "abc1234")
     assert message.stage == "deploy"
     assert message.verdict == "failed"
     assert message.summary == (
@@ -90,12 +109,16 @@ def test_the_notification_leads_with_the_first_failure() -> None:
 
 
 def test_a_green_pull_request_is_not_announced() -> None:
-    report = RunReport(
-        "pipeline", "checks", "", "abc1234", [StageResult("test", Verdict.PASSED, "ok")], {}
-    )
-    message = shipyard_message(report, [])
+    stages = [StageResult("test", Verdict.PASSED, "ok")]
+    message = notify_message(Flow.CHECKS, stages, "", "abc1234")
     assert (message.stage, message.verdict, message.on_success) == ("checks", "passed", False)
     assert message.environment == "pull request"
+
+
+def test_container_assignments_are_service_equals_container() -> None:
+    assert parse_container_assignments(["a=tiles", " b = ts "]) == {"a": "tiles", "b": "ts"}
+    with pytest.raises(PipelineError, match="is not SERVICE=CONTAINER"):
+        parse_container_assignments(["tiles"])
 
 
 def test_the_smoke_headline_names_what_failed() -> None:
