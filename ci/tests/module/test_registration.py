@@ -10,7 +10,7 @@ import pytest
 from shipyard.main import Shipyard
 from shipyard.pipeline_flow import PipelineError
 
-NEVER_CACHED = {"publish", "deploy", "rollback", "smoke", "notify", "run_pipeline", "rehearse"}
+NEVER_CACHED = {"publish", "deploy", "rollback", "smoke", "notify", "run-pipeline", "rehearse"}
 STAGES = {
     "test",
     "coverage",
