@@ -97,6 +97,7 @@ module "ecr" {
   name                     = local.name
   keep_image_count         = var.ecr_keep_image_count
   key_deletion_window_days = var.key_deletion_window_days
+  pull_principal_arns      = var.promotion_pull_principal_arns
 }
 
 module "alb" {
@@ -141,6 +142,7 @@ module "iam" {
   github_environments         = var.github_environments
   create_github_oidc_provider = var.create_github_oidc_provider
   github_oidc_provider_arn    = var.github_oidc_provider_arn
+  promote_from_repository_arn = var.promote_from_repository_arn
 }
 
 resource "aws_cloudwatch_log_group" "ecs_exec" {

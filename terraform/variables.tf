@@ -268,3 +268,15 @@ variable "key_deletion_window_days" {
     error_message = "key_deletion_window_days must be between 7 and 30."
   }
 }
+
+variable "promote_from_repository_arn" {
+  description = "ARN of the ECR repository whose tested images this environment's releases copy by digest (production: staging's repository). Null: this environment's releases are built and pushed here (staging)."
+  type        = string
+  default     = null
+}
+
+variable "promotion_pull_principal_arns" {
+  description = "Deploy roles of environments in other accounts that promote from this environment's repository (staging: production's deploy role ARN). Same-account promotion needs none."
+  type        = list(string)
+  default     = []
+}

@@ -12,6 +12,10 @@ github_repository           = "example-org/scidata-platform"
 github_environments         = ["production"]
 create_github_oidc_provider = true
 
+# Promotion: production copies the digest staging tested from staging's repository.
+promote_from_repository_arn   = "arn:aws:ecr:ap-southeast-2:111111111111:repository/gridserve-staging"
+promotion_pull_principal_arns = []
+
 ecr_keep_image_count = 100
 
 services = {

@@ -11,6 +11,10 @@ github_repository           = "example-org/scidata-platform"
 github_environments         = ["staging"]
 create_github_oidc_provider = true
 
+# Promotion: production copies the digest staging tested from staging's repository.
+promote_from_repository_arn   = null
+promotion_pull_principal_arns = ["arn:aws:iam::222222222222:role/gridserve-production-github-deploy"]
+
 ecr_keep_image_count = 30
 
 services = {

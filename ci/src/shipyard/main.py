@@ -503,9 +503,10 @@ class Shipyard:
         region = registry.ecr_region(host)
         if region is None:
             return container
+        # One ECR token opens every registry the role may read: staging's too, when promoting.
         login = await _ecr_login(region, target.aws)
         secret = dag.set_secret(f"ecr-password-{host}", login.password)
-        return container.with_registry_auth(login.host, login.username, secret)
+        return container.with_registry_auth(host, login.username, secret)
 
     async def _head_commit(self, repo: dagger.Directory) -> str:
         git = dag.container().from_(self._images().reference("GIT")).with_directory("/repo", repo)

@@ -72,3 +72,31 @@ resource "aws_ecr_lifecycle_policy" "this" {
     ]
   })
 }
+
+# Promotion copies the digest staging tested into production's own repository, so production's
+# deploy role must be able to read this one; nobody else outside the account can.
+data "aws_iam_policy_document" "promotion_pull" {
+  count = length(var.pull_principal_arns) > 0 ? 1 : 0
+
+  statement {
+    sid = "PromotionPull"
+    actions = [
+      "ecr:BatchCheckLayerAvailability",
+      "ecr:BatchGetImage",
+      "ecr:DescribeImages",
+      "ecr:GetDownloadUrlForLayer",
+    ]
+
+    principals {
+      type        = "AWS"
+      identifiers = var.pull_principal_arns
+    }
+  }
+}
+
+resource "aws_ecr_repository_policy" "promotion_pull" {
+  count = length(var.pull_principal_arns) > 0 ? 1 : 0
+
+  repository = aws_ecr_repository.this.name
+  policy     = data.aws_iam_policy_document.promotion_pull[0].json
+}

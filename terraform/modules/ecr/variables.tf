@@ -34,3 +34,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "pull_principal_arns" {
+  description = "IAM roles of other accounts' environments that promote images from this repository by digest (staging: production's deploy role). Empty: no repository policy, only this account pulls."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.pull_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    error_message = "pull_principal_arns must be IAM role ARNs (arn:aws:iam::<account>:role/<name>); wildcards are not allowed."
+  }
+}

@@ -200,6 +200,21 @@ data "aws_iam_policy_document" "deploy" {
     resources = [var.ecr_repository_arn]
   }
 
+  dynamic "statement" {
+    for_each = var.promote_from_repository_arn == null ? [] : [var.promote_from_repository_arn]
+
+    content {
+      sid = "PullImageToPromote"
+      actions = [
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:DescribeImages",
+        "ecr:GetDownloadUrlForLayer",
+      ]
+      resources = [statement.value]
+    }
+  }
+
   # Task definition calls support no resource-level permissions in ECS; the region condition is
   # the narrowest constraint AWS offers for them. ListTaskDefinitions finds the previous revision
   # when a rollback has no recorded restore point.

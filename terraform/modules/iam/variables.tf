@@ -124,3 +124,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "promote_from_repository_arn" {
+  description = "ARN of the ECR repository this environment's releases are promoted from by digest (production: staging's); the deploy role may pull from it. Null: releases are built and pushed here."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.promote_from_repository_arn == null || can(regex("^arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository/.+$", var.promote_from_repository_arn))
+    error_message = "promote_from_repository_arn must be an ECR repository ARN (arn:aws:ecr:<region>:<account>:repository/<name>) or null."
+  }
+}
