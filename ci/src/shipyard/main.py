@@ -487,14 +487,27 @@ class Shipyard:
         await image.publish(f"{repository}:latest")
         return registry.digest_address(repository, published)
 
-    async def promoted_image(self, image: str, target: Target, git_sha: str) -> str:
-        """Copy an image by digest into the target's repository; refuses if the digest changed."""
-        sha = registry.checked_git_sha(git_sha)
-        source = await self._signed_in(dag.container(), target, image.partition("@")[0])
-        copied = await self._signed_in(source.from_(image), target)
-        repository = target.config.repository
-        address = registry.digest_address(repository, await copied.publish(f"{repository}:{sha}"))
-        return registry.same_digest(image, address)
+    async def promoted_image(
+        self, ci: dagger.Directory, image: str, target: Target, git_sha: str
+    ) -> str:
+        """Copy an image byte for byte into the target's repository; its digest stays the same."""
+        runner = target.runner or toolchains.ci_runner(self._images(), ci)
+        host, _ = registry.split_repository(target.config.repository)
+        if region := registry.ecr_region(host):
+            # One ECR token opens every registry the role may read: staging's too.
+            login = await _ecr_login(region, target.aws)
+            runner = runner.with_env_variable("SHIPYARD_REGISTRY_USERNAME", login.username)
+            password = dag.set_secret(f"ecr-password-{host}", login.password)
+            runner = runner.with_secret_variable("SHIPYARD_REGISTRY_PASSWORD", password)
+        args = ["--source", image, "--destination", target.config.repository]
+        args += ["--tag", registry.checked_git_sha(git_sha)]
+        args += [
+            a for host, url in target.registry_endpoints for a in ("--endpoint", f"{host}={url}")
+        ]
+        run = await steps.run(
+            steps.fresh(runner), ["python3", "-m", "shipyard.tools.promote", *args], "promote"
+        )
+        return registry.same_digest(image, run.output_or_raise().strip().splitlines()[-1])
 
     async def _signed_in(
         self, container: dagger.Container, target: Target, repository: str = ""

@@ -99,7 +99,7 @@ class Recorder:
         self._call(f"publish {target.config.repository}")
         return "1.dkr/repo@sha256:" + "0" * 64
 
-    async def promoted_image(self, image: str, target: Target, git_sha: str) -> str:
+    async def promoted_image(self, ci: Any, image: str, target: Target, git_sha: str) -> str:
         self._call(f"promote {image}")
         return "1.dkr/repo@" + image.partition("@")[2]
 

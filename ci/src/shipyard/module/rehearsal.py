@@ -39,6 +39,7 @@ SMOKE_DEADLINE = 20.0
 BARE_REPOSITORY = "/srv/git/repo.git"
 STALE_README = "terraform/modules/ecr/README.md"
 GIT_REMOTE = "git-remote"
+REGISTRY_HOST = "registry"
 FAILING_TEST = "app/tests/test_rehearsed_failure.py"
 
 
@@ -51,6 +52,7 @@ class Emulator:
     git_remote: dagger.Service
     git_volume: dagger.CacheVolume
     git_image: dagger.Container
+    registry: str
 
 
 def faulted_sources(
@@ -115,9 +117,17 @@ def start_emulator(
     faults: Faults,
     time_scale: float,
     run_id: str,
+    registry: str,
 ) -> Emulator:
     """Every emulated endpoint as a service, bound into one step container (nothing started yet)."""
-    runner = toolchains.ci_runner(images, ci).with_env_variable("SHIPYARD_REHEARSAL", run_id)
+    port = int(registry.partition(":")[2] or 80)
+    # The registry the engine pushes to on its localhost, tunnelled into the step containers.
+    tunnel = dag.host().service([dagger.PortForward(backend=port, frontend=port)])
+    runner = (
+        toolchains.ci_runner(images, ci)
+        .with_env_variable("SHIPYARD_REHEARSAL", run_id)
+        .with_service_binding(REGISTRY_HOST, tunnel)
+    )
     with_apps = runner
     for host, service in app_services(image, faults).items():
         with_apps = with_apps.with_service_binding(host, service)
@@ -198,7 +208,7 @@ def start_emulator(
             ]
         )
         bound = bound.with_service_binding(topology.alb_host(environment), listener)
-    return Emulator(bound, front, git_remote, git_volume, git_image)
+    return Emulator(bound, front, git_remote, git_volume, git_image, registry)
 
 
 async def seed(emulator: Emulator, registry: str) -> dict[str, Any]:
@@ -221,6 +231,7 @@ async def seed(emulator: Emulator, registry: str) -> dict[str, Any]:
 
 
 def target(emulator: Emulator, config: dict[str, Any], time_scale: float) -> Target:
+    port = emulator.registry.partition(":")[2] or "80"
     """A release target on the emulator: terraform's config, placeholder keys, its endpoints."""
     placeholder = dag.set_secret("rehearsal-aws", "rehearsal")  # moto accepts any key
     return Target(
@@ -233,6 +244,7 @@ def target(emulator: Emulator, config: dict[str, Any], time_scale: float) -> Tar
         smoke_deadline=SMOKE_DEADLINE,
         docs_remote=f"git://{GIT_REMOTE}:{topology.GIT_PORT}/repo.git",
         bindings=((GIT_REMOTE, emulator.git_remote),),
+        registry_endpoints=((emulator.registry, f"http://{REGISTRY_HOST}:{port}"),),
     )
 
 
@@ -295,6 +307,7 @@ async def rehearse(
         faults,
         time_scale,
         run_id,
+        registry,
     )
     notes: dict[str, Any] = {"faults": faults.describe(), "time_scale": time_scale}
     prefix = f"{registry}/rehearsal-{run_id}"

@@ -120,7 +120,9 @@ async def publish_and_docs(
 
     async def publish() -> StageOutcome:
         if release.promote_from:
-            image["address"] = await stages.promoted_image(release.promote_from, target, sha)
+            image["address"] = await stages.promoted_image(
+                sources.ci, release.promote_from, target, sha
+            )
             return f"promoted {image['address']} (the digest staging tested)", dict(image)
         image["address"] = await stages.published_image(sources.app, target, sha)
         return f"pushed {image['address']}", dict(image)

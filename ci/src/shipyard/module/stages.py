@@ -28,6 +28,8 @@ class Target:
     poll_interval: float = 5.0
     smoke_deadline: float = 60.0
     docs_remote: str = "origin"
+    # Registry hosts reached at another base URL from step containers: (host, URL).
+    registry_endpoints: tuple[tuple[str, str], ...] = ()
     # The emulated endpoints a step outside `runner` must reach (the docs push): (host, service).
     bindings: tuple[tuple[str, dagger.Service], ...] = ()
 
@@ -109,7 +111,9 @@ class Stages(Protocol):
 
     async def published_image(self, app: dagger.Directory, target: Target, git_sha: str) -> str: ...
 
-    async def promoted_image(self, image: str, target: Target, git_sha: str) -> str: ...
+    async def promoted_image(
+        self, ci: dagger.Directory, image: str, target: Target, git_sha: str
+    ) -> str: ...
 
     async def deploy_outcome(
         self, ci: dagger.Directory, target: Target, image: str
