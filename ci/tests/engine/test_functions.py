@@ -175,65 +175,6 @@ async def test_publish_pushes_sha_and_latest_and_returns_the_digest(
     assert await pulled.id() == await latest.id()
 
 
-async def test_rehearse_a_healthy_release(dagger_client: dagger.Client) -> None:
-    report, summary = await report_of(await Shipyard().rehearse(**sources("rehearse")))
-    by_stage = stages(report)
-    assert report["verdict"] == "passed", summary
-    assert [s["stage"] for s in report["stages"]] == [
-        "build",
-        "seed",
-        "plan",
-        "deploy",
-        "smoke",
-        "rollback",
-    ]
-    diff = by_stage["plan"]["details"]["diff"]
-    assert report["notes"]["image"].rsplit("@", 1)[-1] in diff
-    # The seeded containers are named like terraform names them, and the plan names them.
-    assert "(container tiles)" in diff
-    assert "(container timeseries)" in diff
-    assert by_stage["deploy"]["details"]["services"] == {
-        "tiles": "succeeded",
-        "timeseries": "succeeded",
-    }
-    assert by_stage["smoke"]["verdict"] == "passed"
-    assert by_stage["rollback"]["verdict"] == "skipped"
-    assert "rehearsal: release" in summary
-
-
-@pytest.mark.parametrize("fault", ["crash", "unhealthy", "pull-error", "slow-rollout"])
-async def test_rehearse_a_failing_rollout_shows_the_dossier_and_rolls_back(
-    dagger_client: dagger.Client, fault: str
-) -> None:
-    report, summary = await report_of(
-        await Shipyard().rehearse(**sources("rehearse"), fault=[fault])
-    )
-    deploy = stages(report)["deploy"]
-    assert report["verdict"] == "failed"
-    assert deploy["verdict"] == "failed"
-    assert deploy["details"]["services"]["tiles"] != "succeeded"
-    assert deploy["details"]["dossier"]["tiles"], summary
-    assert "Failure dossier of" in summary
-    assert deploy["details"]["verdict"] == "failed"
-    assert deploy["details"]["rollback"]["tiles"] == "succeeded", summary
-    assert stages(report)["smoke"]["verdict"] == "skipped"
-
-
-async def test_rehearse_a_smoke_failure_rolls_every_service_back(
-    dagger_client: dagger.Client,
-) -> None:
-    report, summary = await report_of(
-        await Shipyard().rehearse(**sources("rehearse"), fault=["smoke-failure"])
-    )
-    by_stage = stages(report)
-    assert report["verdict"] == "failed"
-    assert by_stage["deploy"]["verdict"] == "passed"
-    assert by_stage["smoke"]["verdict"] == "failed"
-    assert "timeseries" in by_stage["smoke"]["summary"]
-    assert by_stage["rollback"]["verdict"] == "passed", summary
-    assert set(by_stage["rollback"]["details"]["services"]) == {"tiles", "timeseries"}
-
-
 async def test_pipeline_for_a_pull_request_reports_every_check(
     dagger_client: dagger.Client,
 ) -> None:
@@ -241,7 +182,7 @@ async def test_pipeline_for_a_pull_request_reports_every_check(
         event="pull_request",
         ref="refs/pull/7/merge",
         git_sha="0123456789abcdef0123456789abcdef01234567",
-        **sources("pipeline"),
+        **sources("run-pipeline"),
     )
     report, summary = await report_of(directory)
     by_stage = stages(report)
@@ -253,34 +194,6 @@ async def test_pipeline_for_a_pull_request_reports_every_check(
     assert report["verdict"] == ("failed" if failed else "passed")
     for name in by_stage:
         assert f"| {name} |" in summary
-
-
-async def test_regenerated_docs_are_committed_back_with_skip_ci(
-    dagger_client: dagger.Client,
-) -> None:
-    # A checkout whose origin is a bare repository inside its own .git, so the push stays local.
-    setup = (
-        "git init --quiet -b main && git add -A && "
-        "git -c user.name=t -c user.email=t@example.org commit --quiet -m init && "
-        "git init --quiet --bare .git/origin.git && git remote add origin /repo/.git/origin.git && "
-        "git push --quiet origin main"
-    )
-    repo = (
-        dagger_client.container()
-        .from_(ImageCatalog.from_settings().reference("GIT"))
-        .with_new_file("/repo/terraform/README.md", "stale\n")
-        .with_workdir("/repo")
-        .with_exec(["sh", "-c", setup])
-        .directory("/repo")
-    )
-    changes = repo.with_new_file("terraform/README.md", "regenerated\n").changes(repo)
-    token = dagger_client.set_secret("github-token", "not-a-real-token")
-    pushed = Shipyard().docs_pushed(repo, changes, ["terraform/README.md"], token)
-    origin = ["git", "--git-dir=/repo/.git/origin.git"]
-    subject = await pushed.with_exec([*origin, "log", "-1", "--format=%s", "main"]).stdout()
-    assert subject == "docs: regenerate terraform docs (terraform/README.md) [skip ci]\n"
-    readme = await pushed.with_exec([*origin, "show", "main:terraform/README.md"]).stdout()
-    assert readme == "regenerated\n"
 
 
 WEBHOOK_RECEIVER = """
