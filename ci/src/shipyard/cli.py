@@ -47,6 +47,7 @@ from shipyard.deploy.errors import DeployError  # noqa: E402
 from shipyard.main import Shipyard  # noqa: E402
 from shipyard.pipeline_flow import PipelineError  # noqa: E402
 from shipyard.steps import StageFailed  # noqa: E402
+from shipyard.summary import render_terminal  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -253,6 +254,14 @@ def repository_sources(function: str) -> dict[str, Any]:
     return {p.signature.name: _argument(p, None) for p in fn.parameters.values() if p.default_path}
 
 
+def terminal_summary(markdown: str, stream: typing.TextIO) -> str:
+    """A run's summary.md as `stream` should show it: colour only on a terminal that wants it
+    (NO_COLOR unset), lines as wide as the terminal."""
+    colour = stream.isatty() and not os.environ.get("NO_COLOR")
+    width = shutil.get_terminal_size((100, 24)).columns
+    return render_terminal(markdown, colour=colour, width=width)
+
+
 async def _deliver(result: Any, export: Path | None, function: str) -> int:
     """Print or export what the function returned; the exit code follows a report's verdict."""
     if isinstance(result, str):
@@ -268,7 +277,8 @@ async def _deliver(result: Any, export: Path | None, function: str) -> int:
         target = export or Path(tempfile.gettempdir()) / f"shipyard-{function}"
         await result.export(str(target))
         if (target / "summary.md").exists():
-            print((target / "summary.md").read_text(encoding="utf-8"))
+            markdown = (target / "summary.md").read_text(encoding="utf-8")
+            print(terminal_summary(markdown, sys.stdout), end="")
         print(f"written to {target}/", file=sys.stderr)
         if (target / "report.json").exists():
             verdict = json.loads((target / "report.json").read_text(encoding="utf-8"))["verdict"]
