@@ -197,7 +197,9 @@ def _table(rows: list[list[str]], width: int) -> list[str]:
     for row in rows:
         cells = zip(row[:-1], widths, strict=True)
         lead = "  ".join(cell + " " * (w - _width(cell)) for cell, w in cells)
-        wrapped = textwrap.wrap(row[-1], last, break_on_hyphens=False) or [""]
+        wrapped = textwrap.wrap(row[-1], last, break_long_words=False, break_on_hyphens=False) or [
+            ""
+        ]
         lines.append((lead + "  " + wrapped[0]).rstrip())
         lines += [" " * (indent) + more for more in wrapped[1:]]
     if len(lines) > 1:
