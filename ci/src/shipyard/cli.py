@@ -212,8 +212,11 @@ def _runner_unreachable(runner: str) -> str | None:
 
 
 def _container_not_running(name: str) -> str | None:
+    docker = shutil.which("docker")
+    if docker is None:
+        return f"no docker command to find container {name} with"
     probe = subprocess.run(
-        ["docker", "inspect", "--format", "{{.State.Running}}", name],
+        [docker, "inspect", "--format", "{{.State.Running}}", name],
         capture_output=True,
         text=True,
         timeout=30,

@@ -177,6 +177,17 @@ def test_an_engine_socket_that_is_not_there_is_named(dagger_cli: Path, tmp_path:
     assert "does not answer (No such file or directory)" in one_line_error(result, dagger_cli)
 
 
+def test_an_engine_container_that_is_not_there_is_named(dagger_cli: Path) -> None:
+    runner = "docker-container://shipyard-no-such-engine"
+    result = shipyard_cli(
+        "smoke", "--url", "http://127.0.0.1:9", cli=dagger_cli,
+        env={"_EXPERIMENTAL_DAGGER_RUNNER_HOST": runner},
+    )  # fmt: skip
+    line = one_line_error(result, dagger_cli)
+    assert line.startswith(f"{PROG} smoke: the Dagger engine at {runner} does not answer (")
+    assert "shipyard-no-such-engine)" in line
+
+
 def test_no_dagger_cli_at_all_is_named(dagger_cli: Path, tmp_path: Path) -> None:
     result = shipyard_cli(
         "smoke", "--url", "http://127.0.0.1:9", cli=tmp_path / "absent",
