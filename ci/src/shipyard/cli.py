@@ -41,7 +41,7 @@ import dagger  # noqa: E402
 from dagger import dag  # noqa: E402
 from dagger.mod import default_module  # noqa: E402
 
-from shipyard import pipeline_flow, registry  # noqa: E402
+from shipyard import flows, pipeline_flow, registry  # noqa: E402
 from shipyard.deploy.config import parse_container_assignments  # noqa: E402
 from shipyard.deploy.errors import DeployError  # noqa: E402
 from shipyard.main import Shipyard  # noqa: E402
@@ -161,6 +161,8 @@ def check_arguments(function: str, values: Mapping[str, Any], environ: Mapping[s
         parse_container_assignments(values.get("container") or [])
         if function == "run-pipeline":
             _check_pipeline_arguments(values)
+        if function == "rehearse":
+            flows.rehearsal_faults(values.get("fault") or [])
     except (DeployError, PipelineError, registry.RegistryError) as error:
         raise CliError(str(error)) from None
 
@@ -303,18 +305,31 @@ async def _deliver(result: Any, export: Path | None, function: str) -> int:
     raise CliError(f"{function} returned {type(result).__name__}, which this runner cannot show")
 
 
+class _RaisedInSession(Exception):
+    """Carries an exception out of the session unchanged: the SDK turns any ValueError, TypeError
+    or OSError raised inside `dagger.connection()` into "Failed to start Dagger engine session",
+    and PipelineError and RegistryError are ValueErrors."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 async def call(function: str, arguments: dict[str, Any], export: Path | None) -> int:
     fn = _functions()[function]
     async with dagger.connection(dagger.Config(log_output=sys.stderr)):
-        kwargs = {
-            p.signature.name: _argument(p, arguments.get(p.signature.name))
-            for p in fn.parameters.values()
-        }
-        given = {name: value for name, value in kwargs.items() if value is not None}
-        result = getattr(Shipyard(), fn.original_name)(**given)
-        if inspect.isawaitable(result):
-            result = await result
-        return await _deliver(result, export, function)
+        try:
+            kwargs = {
+                p.signature.name: _argument(p, arguments.get(p.signature.name))
+                for p in fn.parameters.values()
+            }
+            given = {name: value for name, value in kwargs.items() if value is not None}
+            result = getattr(Shipyard(), fn.original_name)(**given)
+            if inspect.isawaitable(result):
+                result = await result
+            return await _deliver(result, export, function)
+        except Exception as error:
+            raise _RaisedInSession(error) from error
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -333,16 +348,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         if problem := engine_problem(os.environ):
             raise CliError(problem)
         return anyio.run(call, function, args, export)
-    except CliError as error:
+    except _RaisedInSession as carried:
+        return _explain(where, carried.error)
+    except Exception as error:
+        return _explain(where, error)
+
+
+def _explain(where: str, error: Exception) -> int:
+    """One message for a failure, ending in what to do; the exit code: 2 for a mistake in how
+    the function was called or no engine, 1 for a run that failed."""
+    if isinstance(error, CliError):
         print(f"{where}: {error}", file=sys.stderr)
         return 2
-    except (PipelineError, registry.RegistryError, StageFailed) as error:
+    if isinstance(error, (PipelineError, registry.RegistryError, StageFailed)):
         print(f"{where}: {error}", file=sys.stderr)
         return 1
-    except dagger.QueryError as error:
+    if isinstance(error, dagger.QueryError):
         print(f"{where}: the engine reported: {error}", file=sys.stderr)
         return 1
-    except dagger.DaggerError as error:
+    if isinstance(error, dagger.DaggerError):
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         print(
             f"{where}: no engine session ({first}); check the engine with "
@@ -350,9 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    except Exception as error:
-        print(f"{where} failed: {type(error).__name__}: {error}", file=sys.stderr)
-        return 1
+    print(f"{where} failed: {type(error).__name__}: {error}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -139,6 +139,14 @@ def test_a_malformed_pipeline_config_is_caught_before_the_release(
     assert line.endswith("pass `terraform output -json pipeline` of that environment's workspace")
 
 
+def test_an_unknown_rehearsal_fault_lists_the_faults(dagger_cli: Path) -> None:
+    result = shipyard_cli("rehearse", "--fault", "tiles=explode", cli=dagger_cli)
+    assert one_line_error(result, dagger_cli) == (
+        f"{PROG} rehearse: --fault 'tiles=explode': unknown fault 'explode'; use one of crash, "
+        "unhealthy, pull-error, slow-rollout, smoke-failure"
+    )
+
+
 def test_a_missing_report_file_is_named(dagger_cli: Path, tmp_path: Path) -> None:
     missing = tmp_path / "deploy-report.json"
     result = shipyard_cli(
