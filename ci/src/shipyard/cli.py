@@ -18,13 +18,17 @@ import argparse
 import inspect
 import json
 import os
+import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, NoReturn
+from urllib.parse import urlparse
 
 import anyio
 
@@ -35,9 +39,15 @@ sys.modules.setdefault("httpx2", None)  # type: ignore[arg-type]
 
 import dagger  # noqa: E402
 from dagger import dag  # noqa: E402
+from dagger.mod import default_module  # noqa: E402
 
+from shipyard import flows, pipeline_flow, registry  # noqa: E402
+from shipyard.deploy.config import parse_container_assignments  # noqa: E402
+from shipyard.deploy.errors import DeployError  # noqa: E402
 from shipyard.main import Shipyard  # noqa: E402
 from shipyard.pipeline_flow import PipelineError  # noqa: E402
+from shipyard.steps import StageFailed  # noqa: E402
+from shipyard.summary import render_terminal  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -46,9 +56,24 @@ class CliError(Exception):
     """A command-line argument cannot be used; the message names it and the fix."""
 
 
+PROG = "python -m shipyard.cli"
+ENGINE_PROBE_SECONDS = 5.0
+
+
 def _functions() -> dict[str, Any]:
-    object_type = Shipyard.__dagger_object_type__  # type: ignore[attr-defined]
+    object_type = default_module().get_object(Shipyard.__name__)
     return {name.replace("_", "-"): fn for name, fn in object_type.functions.items() if name}
+
+
+def function_parameters(function: str) -> dict[str, str]:
+    """A function's command-line flags (without --) and what each takes: "bool" (a switch),
+    "secret" (env:NAME or file:PATH) or "value"."""
+    kinds = {}
+    for parameter in _functions()[function].parameters.values():
+        kind = _base_type(parameter.resolved_type)
+        flag = parameter.signature.name.replace("_", "-")
+        kinds[flag] = "bool" if kind is bool else "secret" if kind is dagger.Secret else "value"
+    return kinds
 
 
 def _base_type(annotation: Any) -> Any:
@@ -58,47 +83,158 @@ def _base_type(annotation: Any) -> Any:
     return members[0] if len(members) == 1 else annotation
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that ends a mistake in one line naming the fix, not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}; see `{self.prog} --help`\n")
+
+
+_CONVERTERS: Final[Mapping[Any, Callable[[str], Any]]] = {float: float, int: int}
+
+
 def _parser(functions: dict[str, Any]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m shipyard.cli", description="Call a shipyard function on the engine."
-    )
-    commands = parser.add_subparsers(dest="function", required=True)
+    parser = _Parser(prog=PROG, description="Call a shipyard function on the engine.")
+    commands = parser.add_subparsers(dest="function", required=True, metavar="FUNCTION")
     for name, fn in sorted(functions.items()):
         sub = commands.add_parser(name, help=fn.doc, description=fn.doc)
         sub.add_argument("--export", type=Path, help="where to write a returned file/directory")
         for parameter in fn.parameters.values():
-            flag = "--" + parameter.signature.name.replace("_", "-")
-            kind = _base_type(parameter.resolved_type)
-            required = (
-                not parameter.is_nullable
-                and parameter.default_value is None
-                and not (parameter.default_path)
-            )
-            if kind is bool:
-                sub.add_argument(
-                    flag, dest=parameter.signature.name, action="store_true", help=parameter.doc
-                )
-            elif typing.get_origin(kind) is list:
-                sub.add_argument(
-                    flag, dest=parameter.signature.name, action="append", help=parameter.doc
-                )
-            else:
-                sub.add_argument(
-                    flag, dest=parameter.signature.name, required=required, help=parameter.doc
-                )
+            _add_parameter(sub, parameter)
     return parser
 
 
-def _secret(name: str, spec: str) -> dagger.Secret:
+def _add_parameter(sub: argparse.ArgumentParser, parameter: Any) -> None:
+    flag = "--" + parameter.signature.name.replace("_", "-")
+    kind = _base_type(parameter.resolved_type)
+    options: dict[str, Any] = {"dest": parameter.signature.name, "help": parameter.doc}
+    if kind is bool:
+        sub.add_argument(flag, action="store_true", **options)
+    elif typing.get_origin(kind) is list:
+        sub.add_argument(flag, action="append", **options)
+    else:
+        default = parameter.signature.default
+        required = default is inspect.Parameter.empty and not parameter.default_path
+        sub.add_argument(
+            flag,
+            required=required,
+            type=_CONVERTERS.get(kind, str),
+            default=None if default is inspect.Parameter.empty else default,
+            **options,
+        )
+
+
+def check_secret(flag: str, spec: str, environ: Mapping[str, str]) -> None:
+    """A secret is named (env:NAME, file:PATH), never typed, and must be there; the message never
+    shows a value that could be the secret itself."""
     source, _, where = spec.partition(":")
-    if source == "env" and where in os.environ:
-        return dag.set_secret(name, os.environ[where])
-    if source == "file" and Path(where).is_file():
-        return dag.set_secret(name, Path(where).read_text(encoding="utf-8").strip())
-    raise CliError(
-        f"--{name.replace('_', '-')}: give env:VARIABLE (set) or file:PATH (existing); got a "
-        f"{source or 'bare'} value"
+    if source == "env" and where:
+        if where not in environ:
+            raise CliError(
+                f"{flag} env:{where}: environment variable {where} is not set; export it or "
+                f"pass {flag} file:PATH"
+            )
+    elif source == "file" and where:
+        if not Path(where).is_file():
+            raise CliError(f"{flag} file:{where}: no such file; give an existing file or env:NAME")
+    else:
+        raise CliError(
+            f"{flag}: give env:NAME (an environment variable) or file:PATH, not the secret itself"
+        )
+
+
+def check_arguments(function: str, values: Mapping[str, Any], environ: Mapping[str, str]) -> None:
+    """Every mistake that can be seen before the engine is asked: secrets that are not there,
+    missing files, and the values the function's own first step would reject."""
+    for parameter in _functions()[function].parameters.values():
+        name, given = parameter.signature.name, values.get(parameter.signature.name)
+        flag, kind = "--" + name.replace("_", "-"), _base_type(parameter.resolved_type)
+        if given is None:
+            continue
+        if kind is dagger.Secret:
+            check_secret(flag, given, environ)
+        elif kind is dagger.File and not Path(given).is_file():
+            raise CliError(f"{flag} {given}: no such file; give the path of an existing file")
+        elif kind is dagger.Directory and not Path(given).is_dir():
+            raise CliError(f"{flag} {given}: no such directory; give an existing directory")
+    try:
+        parse_container_assignments(values.get("container") or [])
+        if function == "run-pipeline":
+            _check_pipeline_arguments(values)
+        if function == "rehearse":
+            flows.rehearsal_faults(values.get("fault") or [])
+    except (DeployError, PipelineError, registry.RegistryError) as error:
+        raise CliError(str(error)) from None
+
+
+def _check_pipeline_arguments(values: Mapping[str, Any]) -> None:
+    """What run_pipeline checks first, checked before a session: the event, the SHA and, for a
+    release, the environment's pipeline configuration."""
+    flow = pipeline_flow.flow_for_event(values["event"], values["ref"])
+    registry.checked_git_sha(values["git_sha"])
+    if flow is pipeline_flow.Flow.RELEASE:
+        pipeline_flow.parse_pipeline_outputs(values["pipeline_config"], values["environment"])
+
+
+def engine_problem(environ: Mapping[str, str]) -> str | None:
+    """Why no engine session can start, or None. The SDK itself would wait without limit for a
+    runner that does not answer, or try to download a CLI."""
+    cli = environ.get("_EXPERIMENTAL_DAGGER_CLI_BIN") or shutil.which("dagger")
+    if not cli or not Path(cli).is_file():
+        return (
+            f"no Dagger CLI ({cli or 'dagger not on PATH'}); install dagger at the pinned version "
+            "or run `source <(kit/provision --print-env)`"
+        )
+    runner = environ.get("_EXPERIMENTAL_DAGGER_RUNNER_HOST", "")
+    reason = _runner_unreachable(runner) if runner else None
+    if reason is None:
+        return None
+    return (
+        f"the Dagger engine at {runner} does not answer ({reason}); start it with "
+        "`kit/provision` (or unset _EXPERIMENTAL_DAGGER_RUNNER_HOST to use the CLI's own engine)"
     )
+
+
+def _runner_unreachable(runner: str) -> str | None:
+    address = urlparse(runner)
+    try:
+        if address.scheme == "tcp":
+            socket.create_connection(
+                (address.hostname, address.port), timeout=ENGINE_PROBE_SECONDS
+            ).close()
+        elif address.scheme == "unix":
+            with socket.socket(socket.AF_UNIX) as unix:
+                unix.settimeout(ENGINE_PROBE_SECONDS)
+                unix.connect(address.path)
+        elif address.scheme == "docker-container":
+            return _container_not_running(address.netloc)
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
+
+
+def _container_not_running(name: str) -> str | None:
+    docker = shutil.which("docker")
+    if docker is None:
+        return f"no docker command to find container {name} with"
+    probe = subprocess.run(
+        [docker, "inspect", "--format", "{{.State.Running}}", name],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if probe.returncode != 0:
+        return f"no container {name}"
+    return None if probe.stdout.strip() == "true" else f"container {name} is stopped"
+
+
+def _secret(name: str, spec: str) -> dagger.Secret:
+    """The secret check_secret accepted: an environment variable as it is, a file's first line."""
+    source, _, where = spec.partition(":")
+    if source == "env":
+        return dag.set_secret(name, os.environ[where])
+    return dag.set_secret(name, Path(where).read_text(encoding="utf-8").strip())
 
 
 def _argument(parameter: Any, given: Any) -> Any:
@@ -113,10 +249,6 @@ def _argument(parameter: Any, given: Any) -> Any:
         return dag.host().file(str(given))
     if kind is dagger.Secret:
         return _secret(parameter.signature.name, given)
-    if kind is float:
-        return float(given)
-    if kind is int:
-        return int(given)
     return given
 
 
@@ -125,6 +257,14 @@ def repository_sources(function: str) -> dict[str, Any]:
     DefaultPath arguments, narrowed by their Ignore patterns. Needs an open session."""
     fn = _functions()[function]
     return {p.signature.name: _argument(p, None) for p in fn.parameters.values() if p.default_path}
+
+
+def terminal_summary(markdown: str, stream: typing.TextIO) -> str:
+    """A run's summary.md as `stream` should show it: colour only on a terminal that wants it
+    (NO_COLOR unset), lines as wide as the terminal."""
+    colour = stream.isatty() and not os.environ.get("NO_COLOR")
+    width = shutil.get_terminal_size((100, 24)).columns
+    return render_terminal(markdown, colour=colour, width=width)
 
 
 async def _deliver(result: Any, export: Path | None, function: str) -> int:
@@ -142,7 +282,8 @@ async def _deliver(result: Any, export: Path | None, function: str) -> int:
         target = export or Path(tempfile.gettempdir()) / f"shipyard-{function}"
         await result.export(str(target))
         if (target / "summary.md").exists():
-            print((target / "summary.md").read_text(encoding="utf-8"))
+            markdown = (target / "summary.md").read_text(encoding="utf-8")
+            print(terminal_summary(markdown, sys.stdout), end="")
         print(f"written to {target}/", file=sys.stderr)
         if (target / "report.json").exists():
             verdict = json.loads((target / "report.json").read_text(encoding="utf-8"))["verdict"]
@@ -164,32 +305,77 @@ async def _deliver(result: Any, export: Path | None, function: str) -> int:
     raise CliError(f"{function} returned {type(result).__name__}, which this runner cannot show")
 
 
+class _RaisedInSession(Exception):
+    """Carries an exception out of the session unchanged: the SDK turns any ValueError, TypeError
+    or OSError raised inside `dagger.connection()` into "Failed to start Dagger engine session",
+    and PipelineError and RegistryError are ValueErrors."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 async def call(function: str, arguments: dict[str, Any], export: Path | None) -> int:
     fn = _functions()[function]
     async with dagger.connection(dagger.Config(log_output=sys.stderr)):
-        kwargs = {
-            p.signature.name: _argument(p, arguments.get(p.signature.name))
-            for p in fn.parameters.values()
-        }
-        given = {name: value for name, value in kwargs.items() if value is not None}
-        result = getattr(Shipyard(), fn.original_name)(**given)
-        if inspect.isawaitable(result):
-            result = await result
-        return await _deliver(result, export, function)
+        try:
+            kwargs = {
+                p.signature.name: _argument(p, arguments.get(p.signature.name))
+                for p in fn.parameters.values()
+            }
+            given = {name: value for name, value in kwargs.items() if value is not None}
+            result = getattr(Shipyard(), fn.original_name)(**given)
+            if inspect.isawaitable(result):
+                result = await result
+            return await _deliver(result, export, function)
+        except Exception as error:
+            raise _RaisedInSession(error) from error
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     functions = _functions()
-    args = vars(_parser(functions).parse_args(argv))
+    parsed, unknown = _parser(functions).parse_known_args(argv)
+    args = vars(parsed)
     function, export = args.pop("function"), args.pop("export")
-    try:
-        return anyio.run(call, function, args, export)
-    except (CliError, PipelineError, dagger.QueryError) as error:
-        print(f"{function}: {error}", file=sys.stderr)
+    where = f"{PROG} {function}"
+    if unknown:
+        # Name the flags only: a stray value could be a secret typed by mistake.
+        flags = " ".join(item for item in unknown if item.startswith("-")) or "a stray value"
+        print(f"{where}: unknown argument {flags}; see `{where} --help`", file=sys.stderr)
         return 2
+    try:
+        check_arguments(function, args, os.environ)
+        if problem := engine_problem(os.environ):
+            raise CliError(problem)
+        return anyio.run(call, function, args, export)
+    except _RaisedInSession as carried:
+        return _explain(where, carried.error)
     except Exception as error:
-        print(f"{function} failed: {error}", file=sys.stderr)
+        return _explain(where, error)
+
+
+def _explain(where: str, error: Exception) -> int:
+    """One message for a failure, ending in what to do; the exit code: 2 for a mistake in how
+    the function was called or no engine, 1 for a run that failed."""
+    if isinstance(error, CliError):
+        print(f"{where}: {error}", file=sys.stderr)
+        return 2
+    if isinstance(error, (PipelineError, registry.RegistryError, StageFailed)):
+        print(f"{where}: {error}", file=sys.stderr)
         return 1
+    if isinstance(error, dagger.QueryError):
+        print(f"{where}: the engine reported: {error}", file=sys.stderr)
+        return 1
+    if isinstance(error, dagger.DaggerError):
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(
+            f"{where}: no engine session ({first}); check the engine with "
+            "`kit/provision --status` or `dagger core version`",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"{where} failed: {type(error).__name__}: {error}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -74,9 +74,9 @@ async def run(container: dagger.Container, args: Sequence[str], what: str) -> St
 
 
 async def json_file(container: dagger.Container, path: str) -> dict[str, Any] | None:
-    """A JSON report the step wrote, or None when it wrote none (it stopped before)."""
-    directory, _, name = path.rpartition("/")
-    if name not in await container.directory(directory or "/").entries():
+    """A JSON report the step wrote, or None when it wrote none: it stopped before, perhaps
+    before making the report's folder (an argument error), and its own message then explains."""
+    if not await container.exists(path, expected_type=dagger.ExistsType.REGULAR_TYPE):
         return None
     document = json.loads(await container.file(path).contents())
     return document if isinstance(document, dict) else None

@@ -133,7 +133,8 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"{rollback.get('verdict', '-')} |"
         )
     for service in report["services"]:
-        details = [service.get("reason")] if service["verdict"] != "succeeded" else []
+        reason = service.get("reason") if service["verdict"] != "succeeded" else None
+        details = [reason] if reason else []
         rollback = service.get("rollback")
         if rollback and rollback.get("reason"):
             details.append(
@@ -144,7 +145,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         if not details and not dossiers:
             continue
         lines += ["", f"### {service['service']}", ""]
-        lines += [f"- {d}" for d in details if d]
+        lines += [f"- {d}" for d in details]
         for dossier in dossiers:
             lines += _dossier_markdown(dossier)
     lines += [
@@ -163,14 +164,16 @@ def _dossier_markdown(dossier: dict[str, Any]) -> list[str]:
         "",
         f"<details><summary>Failure dossier of {dossier['deployment_id']}</summary>",
         "",
-        "Recent events:",
+        "Recent events (newest first):",
         "",
     ]
     lines += [f"- {event}" for event in dossier["events"]]
-    for task in dossier["stopped_tasks"]:
+    for tasks in _alike(dossier["stopped_tasks"]):
+        ids = ", ".join(f"`{task['task_arn'].rsplit('/', 1)[-1]}`" for task in tasks)
+        task = tasks[0]
         lines += [
             "",
-            f"Stopped task `{task['task_arn'].rsplit('/', 1)[-1]}`: "
+            f"Stopped task{'s' if len(tasks) > 1 else ''} {ids}: "
             f"{task['stopped_reason']} ({task.get('stop_code') or 'no stop code'})",
             "",
         ]
@@ -184,6 +187,16 @@ def _dossier_markdown(dossier: dict[str, Any]) -> list[str]:
     lines += [f"- note: {note}" for note in dossier.get("notes", [])]
     lines += ["", "</details>"]
     return lines
+
+
+def _alike(tasks: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Stopped tasks grouped by what they show (reason, exit codes, log tails), in first-seen
+    order: a crash loop's identical tasks are shown once."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for task in tasks:
+        shown = {key: value for key, value in task.items() if key != "task_arn"}
+        groups.setdefault(json.dumps(shown, sort_keys=True, default=str), []).append(task)
+    return list(groups.values())
 
 
 def _short(arn: str | None) -> str:

@@ -1,0 +1,54 @@
+"""A stage whose tool stops on a bad argument reports the tool's own message, on the real engine
+(the deploy engine exits before it makes its report folder)."""
+
+from __future__ import annotations
+
+import sys
+
+import anyio
+import dagger
+import pytest
+from shipyard.cli import repository_sources
+from shipyard.main import Shipyard
+from shipyard.steps import StageFailed
+
+pytestmark = [pytest.mark.engine, pytest.mark.anyio]
+
+IMAGE = "registry.example.org/shipyard@sha256:" + "0" * 64
+
+
+async def test_a_bad_container_value_surfaces_the_deploy_engines_message(
+    dagger_client: dagger.Client,
+) -> None:
+    with pytest.raises(StageFailed) as failed:
+        await Shipyard().deploy(
+            ci=repository_sources("deploy")["ci"],
+            cluster="shipyard",
+            image=IMAGE,
+            container=["tiles"],
+            endpoint_url="http://127.0.0.1:9",
+        )
+    message = str(failed.value)
+    assert "--container 'tiles' is not SERVICE=CONTAINER" in message
+    assert "/out" not in message
+
+
+async def test_a_mistake_found_inside_the_session_is_not_called_a_session_failure(
+    dagger_client: dagger.Client,
+) -> None:
+    """The SDK turns a ValueError raised inside `dagger.connection()` into "Failed to start
+    Dagger engine session"; the pipeline's own errors are ValueErrors. With the up-front checks
+    switched off, the rehearsal's own fault check runs inside the session."""
+    script = (
+        "import sys, shipyard.cli as cli\n"
+        "cli.check_arguments = lambda *args: None\n"
+        "sys.exit(cli.main(['rehearse', '--fault', 'tiles=explode']))\n"
+    )
+    done = await anyio.run_process([sys.executable, "-c", script], check=False)
+    stderr = done.stderr.decode()
+    assert done.returncode == 1, stderr[-2000:]
+    assert stderr.splitlines()[-1] == (
+        "python -m shipyard.cli rehearse: --fault 'tiles=explode': unknown fault 'explode'; use "
+        "one of crash, unhealthy, pull-error, slow-rollout, smoke-failure"
+    )
+    assert "Failed to start Dagger engine session" not in stderr
