@@ -41,11 +41,12 @@ import dagger  # noqa: E402
 from dagger import dag  # noqa: E402
 from dagger.mod import default_module  # noqa: E402
 
-from shipyard import flows, pipeline_flow, registry  # noqa: E402
+from shipyard import pipeline_flow, registry  # noqa: E402
 from shipyard.deploy.config import parse_container_assignments  # noqa: E402
 from shipyard.deploy.errors import DeployError  # noqa: E402
 from shipyard.main import Shipyard  # noqa: E402
 from shipyard.pipeline_flow import PipelineError  # noqa: E402
+from shipyard.rehearsal import topology  # noqa: E402
 from shipyard.steps import StageFailed  # noqa: E402
 from shipyard.summary import render_terminal  # noqa: E402
 
@@ -162,8 +163,8 @@ def check_arguments(function: str, values: Mapping[str, Any], environ: Mapping[s
         if function == "run-pipeline":
             _check_pipeline_arguments(values)
         if function == "rehearse":
-            flows.rehearsal_faults(values.get("fault") or [])
-    except (DeployError, PipelineError, registry.RegistryError) as error:
+            topology.parse_faults(values.get("fault") or [])
+    except (DeployError, PipelineError, registry.RegistryError, topology.TopologyError) as error:
         raise CliError(str(error)) from None
 
 

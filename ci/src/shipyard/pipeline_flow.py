@@ -261,21 +261,6 @@ def parse_pipeline_outputs(text: str, environment: str) -> DeployTargetConfig:
     )
 
 
-def parse_container_assignments(assignments: Sequence[str]) -> dict[str, str]:
-    """``SERVICE=CONTAINER`` values → {service: container}; a malformed one is named, with a fix."""
-    parsed: dict[str, str] = {}
-    for assignment in assignments:
-        service, sep, container = assignment.partition("=")
-        if not (sep and service.strip() and container.strip()):
-            raise PipelineError(
-                f"--container {assignment!r} is not SERVICE=CONTAINER; name the service and the "
-                "container whose image the release replaces, e.g. --container tiles=tiles "
-                "(terraform output container_names)"
-            )
-        parsed[service.strip()] = container.strip()
-    return parsed
-
-
 # Stages of a release after the image exists, in order; skipped together when it does not.
 RELEASE_AFTER_PUBLISH: Final = ("deploy", "smoke", "rollback")
 PROMOTION_SKIPS_CHECKS: Final = "not run: promoting the digest that passed them before staging"

@@ -143,7 +143,8 @@ def test_an_unknown_rehearsal_fault_lists_the_faults(dagger_cli: Path) -> None:
     result = shipyard_cli("rehearse", "--fault", "tiles=explode", cli=dagger_cli)
     assert one_line_error(result, dagger_cli) == (
         f"{PROG} rehearse: --fault 'tiles=explode': unknown fault 'explode'; use one of crash, "
-        "unhealthy, pull-error, slow-rollout, smoke-failure"
+        "unhealthy, pull-error, slow-rollout, smoke-failure, check-failure, publish-error, "
+        "docs-drift, docs-push-rejected, webhook-down"
     )
 
 

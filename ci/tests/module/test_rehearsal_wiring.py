@@ -2,12 +2,10 @@ import pytest
 from shipyard.listener import ListenerError, Route, parse_route, route_for
 from shipyard.pipeline_flow import (
     Flow,
-    PipelineError,
     StageResult,
     Verdict,
     deploy_details,
     notify_message,
-    parse_container_assignments,
     smoke_headline,
 )
 from shipyard.rehearsal import topology
@@ -113,12 +111,6 @@ def test_a_green_pull_request_is_not_announced() -> None:
     message = notify_message(Flow.CHECKS, stages, "", "abc1234")
     assert (message.stage, message.verdict, message.on_success) == ("checks", "passed", False)
     assert message.environment == "pull request"
-
-
-def test_container_assignments_are_service_equals_container() -> None:
-    assert parse_container_assignments(["a=tiles", " b = ts "]) == {"a": "tiles", "b": "ts"}
-    with pytest.raises(PipelineError, match="is not SERVICE=CONTAINER"):
-        parse_container_assignments(["tiles"])
 
 
 def test_the_smoke_headline_names_what_failed() -> None:

@@ -73,9 +73,12 @@ def test_every_job_runs_one_dagger_step_then_reports_whatever_happened() -> None
         position = steps.index(_dagger_step(job))
         for step in steps[:position]:
             assert step["uses"].startswith(ALLOWED_BEFORE), f"{name}: {step['uses']}"
-        after = steps[position + 1 :]
+        after = steps[position + 1 : position + 1 + len(REPORT_STEPS)]
         assert [s["name"] for s in after] == REPORT_STEPS, name
         assert all(s["if"] == "always()" for s in after), name
+        # Only staging hands on what it released: the digest production promotes.
+        handoff = [s["name"] for s in steps[position + 1 + len(REPORT_STEPS) :]]
+        assert handoff == (["released image"] if name == "staging" else []), name
         assert _dagger_step(job)["with"]["call"].startswith("run-pipeline "), name
 
 

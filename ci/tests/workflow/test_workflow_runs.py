@@ -180,7 +180,8 @@ def test_a_push_to_main_releases_staging_then_production(tmp_path: Path) -> None
     assert staging["--aws-secret-access-key"] == "env:AWS_SECRET_ACCESS_KEY"
     assert staging["--github-token"] == "env:GITHUB_TOKEN"
     production = run.call("production")
-    assert "--promote" in production
+    # Production promotes exactly the digest staging's report names.
+    assert production["--promote-from"].endswith("@sha256:" + "a" * 64)
     assert "--github-token" not in production
     for job in ("staging", "production"):
         assert _artifact(run, job)["verdict"] == "passed"

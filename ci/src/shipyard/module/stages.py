@@ -9,6 +9,7 @@ from typing import Any, Protocol
 import dagger
 
 from shipyard import pipeline_flow, steps
+from shipyard.deploy.config import parse_container_assignments
 from shipyard.pipeline_flow import DeployTargetConfig, StageOutcome, StageResult, Verdict
 
 
@@ -51,7 +52,7 @@ class Target:
             repository="",
             cluster=cluster,
             services=tuple(services),
-            containers=pipeline_flow.parse_container_assignments(containers),
+            containers=parse_container_assignments(containers),
         )
         return cls(config, aws, endpoint_url=endpoint_url)
 
