@@ -15,7 +15,7 @@ The token is handed to ``codecovcli`` in its environment (it reads ``CODECOV_TOK
 its command line, and is scrubbed from every line this tool prints.
 
 Pure: :func:`upload_command`, :func:`line_coverage`, :func:`upload_line`.
-I/O: :func:`run_bounded`, :func:`main`.
+I/O: :func:`main` (the uploader runs under :func:`shipyard.bounded.run_bounded`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import signal
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from pathlib import Path
 from typing import Final
 from xml.etree import ElementTree
 
+from shipyard.bounded import Finished, run_bounded
 from shipyard.pipeline_flow import redact
 
 TOKEN_ENV: Final = "CODECOV_TOKEN"  # noqa: S105 -- the variable's name, not a token
@@ -54,15 +53,6 @@ class UploadSettings:
     branch: str = ""
     pull_request: str = ""
     build_url: str = ""
-
-
-@dataclass(frozen=True)
-class Finished:
-    """How the uploader ended: its exit code (None when it was stopped) and what it printed."""
-
-    exit_code: int | None
-    output: str
-    timeout_s: float
 
 
 def upload_command(cli: str, settings: UploadSettings) -> list[str]:
@@ -99,7 +89,7 @@ def line_coverage(cobertura_xml: str) -> float | None:
 def upload_line(finished: Finished, settings: UploadSettings, coverage: float | None) -> str:
     """The one line the check shows for an upload, whatever happened to it."""
     figure = f" ({coverage:.1f} % of lines)" if coverage is not None else ""
-    if finished.exit_code is None:
+    if finished.timed_out:
         return (
             f"warning: coverage upload gave up after {finished.timeout_s:.0f} s: "
             f"{settings.url} did not answer; {UNCHANGED}"
@@ -117,28 +107,6 @@ def _failure(output: str) -> str:
         return reasons[-1][:200]
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     return lines[-1][:200] if lines else "the uploader printed nothing"
-
-
-def run_bounded(command: Sequence[str], env: Mapping[str, str], timeout_s: float) -> Finished:
-    """Run the uploader, stopping it (and anything it started) after ``timeout_s`` seconds."""
-    try:
-        process = subprocess.Popen(
-            list(command),
-            env=dict(env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-    except OSError as error:
-        return Finished(127, f"Exception: cannot start {command[0]} ({error.strerror})", timeout_s)
-    try:
-        output, _ = process.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-        return Finished(None, output, timeout_s)
-    return Finished(process.returncode, output, timeout_s)
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:

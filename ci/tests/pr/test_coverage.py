@@ -9,7 +9,8 @@ import zlib
 from pathlib import Path
 
 import pytest
-from shipyard.coverage import Finished, UploadSettings, line_coverage, main, upload_line
+from shipyard.bounded import Finished
+from shipyard.coverage import UploadSettings, line_coverage, main, upload_line
 
 from .servers import Received, Reply, codecov, json_reply, serve
 
