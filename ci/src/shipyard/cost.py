@@ -196,7 +196,10 @@ def render_section(diff: CostDiff) -> str:
                 f"{money(resource.after, diff.currency)} | {change}"
                 f"{f' ({share})' if share else ''} |"
             )
-        lines += ["", "+ added, - removed, ~ changed; — no monthly cost (absent or usage-based)"]
+        lines += [
+            "",
+            "Key: + added, - removed, ~ changed; — no monthly cost (absent or usage-based)",
+        ]
     for project, message in diff.errors:
         escaped = message.replace("|", "\\|")
         lines += ["", f"⚠️ **{project}** was not estimated: {escaped}"]

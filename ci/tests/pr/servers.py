@@ -118,3 +118,75 @@ def codecov(request: Received, base: str) -> Reply:
     if request.method == "PUT" and request.path.startswith("/storage/"):
         return 200, {}, b""
     return json_reply(404, {"detail": f"no route {request.method} {request.path}"})
+
+
+@dataclass
+class GitHubIssues:
+    """GitHub's REST API for one repository's issue comments, kept in memory.
+
+    ``GET /repos/{repo}/issues/{n}/comments`` pages with ``per_page`` and a ``Link`` header as
+    GitHub does; ``POST`` there creates a comment; ``PATCH /repos/{repo}/issues/comments/{id}``
+    updates one. ``read_only`` answers writes 403 as GitHub does for a fork's token;
+    ``fail_next`` answers that many requests 502 first; ``fail_always`` answers every one 502.
+    """
+
+    repository: str
+    token: str
+    comments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    read_only: bool = False
+    fail_next: int = 0
+    fail_always: bool = False
+    next_id: int = 1000
+
+    def add(self, pull: int, body: str, user: str = "someone") -> int:
+        self.next_id += 1
+        self.comments[self.next_id] = {"id": self.next_id, "pull": pull, "body": body, "user": user}
+        return self.next_id
+
+    def on(self, pull: int) -> list[dict[str, Any]]:
+        return [c for c in self.comments.values() if c["pull"] == pull]
+
+    def __call__(self, request: Received, base: str) -> Reply:
+        if self.fail_always or self.fail_next > 0:
+            self.fail_next -= 1
+            return json_reply(502, {"message": "Server Error"})
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return json_reply(401, {"message": "Bad credentials"})
+        prefix = f"/repos/{self.repository}/issues/"
+        if not request.path.startswith(prefix):
+            return json_reply(404, {"message": "Not Found"})
+        rest = request.path.removeprefix(prefix).split("/")
+        if request.method in ("POST", "PATCH") and self.read_only:
+            return json_reply(403, {"message": "Resource not accessible by integration"})
+        if len(rest) == 2 and rest[1] == "comments" and request.method == "GET":
+            return self._page(int(rest[0]), request, base)
+        if len(rest) == 2 and rest[1] == "comments" and request.method == "POST":
+            created = self.add(int(rest[0]), request.json()["body"], user="github-actions[bot]")
+            return json_reply(201, self._shown(self.comments[created], base))
+        if rest[0] == "comments" and request.method == "PATCH":
+            comment = self.comments.get(int(rest[1]))
+            if comment is None:
+                return json_reply(404, {"message": "Not Found"})
+            comment["body"] = request.json()["body"]
+            return json_reply(200, self._shown(comment, base))
+        return json_reply(404, {"message": "Not Found"})
+
+    def _shown(self, comment: dict[str, Any], base: str) -> dict[str, Any]:
+        return {
+            "id": comment["id"],
+            "body": comment["body"],
+            "user": {"login": comment["user"]},
+            "html_url": f"https://github.com/{self.repository}/pull/{comment['pull']}"
+            f"#issuecomment-{comment['id']}",
+        }
+
+    def _page(self, pull: int, request: Received, base: str) -> Reply:
+        per_page = int(request.query.get("per_page", ["30"])[0])
+        page = int(request.query.get("page", ["1"])[0])
+        comments = self.on(pull)
+        shown = [self._shown(c, base) for c in comments[(page - 1) * per_page : page * per_page]]
+        headers = {}
+        if page * per_page < len(comments):
+            url = f"{base}{request.path}?per_page={per_page}&page={page + 1}"
+            headers["Link"] = f'<{url}>; rel="next", <{url}>; rel="last"'
+        return json_reply(200, shown, headers)
