@@ -47,7 +47,8 @@ def json_reply(status: int, document: Any, headers: dict[str, str] | None = None
 
 
 @contextmanager
-def serve(respond: Responder) -> Iterator[Server]:
+def serve(respond: Responder, host: str = "127.0.0.1", advertised: str = "") -> Iterator[Server]:
+    """Serve on ``host``; ``advertised`` is the address clients elsewhere (containers) use."""
     state = Server(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -78,9 +79,9 @@ def serve(respond: Responder) -> Iterator[Server]:
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((host, 0), Handler)
     server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    state.url = f"http://{advertised or host}:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -1,0 +1,223 @@
+"""The pull-request stages that inform and never block: coverage upload, cost diff, the comment.
+
+Thin Dagger wrappers around the core's tools (``python -m shipyard.coverage``,
+``shipyard.cost``, ``shipyard.pr_comment``), for the checks to call side by side. None of them
+raises: whatever goes wrong (no secret, a service down or slow, a step that cannot start) comes
+back as one line, ``skipped: ...`` or ``warning: ...``, and :func:`informational` turns that
+into a stage that passed or was skipped, never one that failed.
+
+Secrets reach the step containers only as secret variables, whose values the engine scrubs
+from the output it returns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Final
+
+import dagger
+from dagger import dag
+
+from shipyard import steps, toolchains
+from shipyard.coverage import DEFAULT_URL as CODECOV_URL
+from shipyard.images import ImageCatalog
+from shipyard.pipeline_flow import StageResult, Verdict
+from shipyard.pr_comment import DEFAULT_API_URL, FALLBACK
+from shipyard.pr_report import PrReport, is_skipped, render_comment
+
+CODECOV_VENV: Final = "/opt/codecov"
+INFRACOST_BINARY: Final = "/usr/local/bin/infracost"
+UNCHANGED: Final = "the checks' verdict is unchanged"
+
+
+@dataclass(frozen=True)
+class Informational:
+    """An informational stage's one line, and any Markdown it made for the comment."""
+
+    line: str
+    markdown: str = ""
+    posted: bool = False  # the comment only: whether GitHub took it
+
+    def stage(self, name: str, seconds: float = 0.0) -> StageResult:
+        verdict = Verdict.SKIPPED if is_skipped(self.line) else Verdict.PASSED
+        details = {"markdown": self.markdown} if self.markdown else {}
+        return StageResult(name, verdict, self.line, seconds, details)
+
+
+async def informational(name: str, action: Callable[[], Awaitable[Informational]]) -> StageResult:
+    """Run one informational stage, timed; its verdict is passed or skipped, never failed."""
+    started = time.monotonic()
+    outcome = await action()
+    return outcome.stage(name, time.monotonic() - started)
+
+
+def _could_not_run(what: str, error: dagger.DaggerError) -> Informational:
+    reason = steps.tail(str(error), 1) or type(error).__name__
+    return Informational(f"warning: {what} could not run ({reason[:200]}); {UNCHANGED}")
+
+
+@dataclass(frozen=True)
+class CoverageTarget:
+    """Where the coverage goes and what Codecov is told about it."""
+
+    commit: str
+    slug: str = ""
+    branch: str = ""
+    pull_request: str = ""
+    build_url: str = ""
+    url: str = CODECOV_URL
+    timeout_s: float = 120.0
+
+
+def codecov_runner(
+    images: ImageCatalog, ci: dagger.Directory, codecov_lock: dagger.File
+) -> dagger.Container:
+    """The core with codecov-cli in its own venv from the hash-pinned scripts/tools/codecov.lock
+    (its pins must not meet the core's)."""
+    install = f"uv venv --quiet {CODECOV_VENV} && VIRTUAL_ENV={CODECOV_VENV} "
+    install += "uv pip install --quiet --require-hashes -r /deps/codecov.lock"
+    return (
+        toolchains.ci_runner(images, ci)
+        .with_file("/deps/codecov.lock", codecov_lock)
+        .with_exec(["sh", "-c", install])
+    )
+
+
+async def coverage_upload(
+    images: ImageCatalog,
+    ci: dagger.Directory,
+    codecov_lock: dagger.File,
+    coverage_xml: dagger.File,
+    token: dagger.Secret | None,
+    target: CoverageTarget,
+) -> Informational:
+    """Upload the test stage's coverage.xml with codecov-cli; one line whatever happens."""
+    if token is None:
+        return Informational("skipped: no CODECOV_TOKEN")
+    args = ["python3", "-m", "shipyard.coverage", "/work/coverage.xml", "--commit", target.commit]
+    args += ["--url", target.url, "--timeout", str(target.timeout_s)]
+    args += ["--codecovcli", f"{CODECOV_VENV}/bin/codecovcli"]
+    optional = {
+        "--slug": target.slug,
+        "--branch": target.branch,
+        "--pr": target.pull_request,
+        "--build-url": target.build_url,
+    }
+    args += [arg for option, value in optional.items() if value for arg in (option, value)]
+    try:
+        runner = (
+            steps.fresh(codecov_runner(images, ci, codecov_lock))
+            .with_file("/work/coverage.xml", coverage_xml)
+            .with_secret_variable("CODECOV_TOKEN", token)
+        )
+        run = await steps.run(runner, args, "coverage-upload")
+    except dagger.DaggerError as error:
+        return _could_not_run("coverage upload", error)
+    return Informational(_last_line(run, "coverage upload"))
+
+
+def _last_line(run: steps.StepRun, what: str) -> str:
+    lines = run.stdout.strip().splitlines()
+    if run.passed and lines:
+        return lines[-1]
+    reason = steps.tail(run.stderr or run.stdout, 1)[:200] or "no output"
+    return f"warning: {what} exited {run.exit_code} ({reason}); {UNCHANGED}"
+
+
+def base_terraform(repository: str, base_sha: str, token: dagger.Secret | None) -> dagger.Directory:
+    """terraform/ as the pull request's base commit has it, fetched from GitHub by the engine
+    (the checkout holds the head only)."""
+    return (
+        dag.git(f"https://github.com/{repository}", http_auth_token=token)
+        .commit(base_sha)
+        .tree()
+        .directory("terraform")
+    )
+
+
+def infracost_runner(images: ImageCatalog, ci: dagger.Directory) -> dagger.Container:
+    """The core with the infracost binary of the pinned official image (a static Go binary)."""
+    copy = f'cp "$(command -v infracost)" {INFRACOST_BINARY}'
+    binary = (
+        dag.container()
+        .from_(images.reference("INFRACOST"))
+        .with_exec(["sh", "-c", copy])
+        .file(INFRACOST_BINARY)
+    )
+    return toolchains.ci_runner(images, ci).with_file(INFRACOST_BINARY, binary)
+
+
+async def terraform_changed(base: dagger.Directory, head: dagger.Directory) -> bool:
+    """Whether the pull request touches terraform/ at all."""
+    changes = head.changes(base)
+    paths = [
+        *await changes.added_paths(),
+        *await changes.modified_paths(),
+        *await changes.removed_paths(),
+    ]
+    return bool(paths)
+
+
+async def cost_diff(
+    images: ImageCatalog,
+    ci: dagger.Directory,
+    base: dagger.Directory,
+    head: dagger.Directory,
+    api_key: dagger.Secret | None,
+) -> Informational:
+    """infracost breakdown on the base's terraform/, diff --compare-to on the head's; one line
+    and the comment's cost section."""
+    if api_key is None:
+        return Informational("skipped: no INFRACOST_API_KEY")
+    try:
+        if not await terraform_changed(base, head):
+            return Informational("skipped: the pull request does not change terraform/")
+        runner = (
+            steps.fresh(infracost_runner(images, ci))
+            .with_directory("/src/base/terraform", base)
+            .with_directory("/src/head/terraform", head)
+            .with_secret_variable("INFRACOST_API_KEY", api_key)
+        )
+        args = ["python3", "-m", "shipyard.cost", "--base", "/src/base/terraform"]
+        args += ["--head", "/src/head/terraform", "--out-dir", "/out"]
+        args += ["--infracost", INFRACOST_BINARY]
+        run = await steps.run(runner, args, "cost")
+        line = _last_line(run, "cost")
+        markdown = ""
+        if "cost.md" in await run.container.directory("/out").entries():
+            markdown = await run.container.file("/out/cost.md").contents()
+    except dagger.DaggerError as error:
+        return _could_not_run("the cost estimate", error)
+    return Informational(line, markdown or line)
+
+
+async def pr_comment(
+    images: ImageCatalog,
+    ci: dagger.Directory,
+    report: PrReport,
+    token: dagger.Secret | None,
+    repository: str,
+    pull_request: int,
+    api_url: str = DEFAULT_API_URL,
+) -> Informational:
+    """Post or update the pull request's one comment; its Markdown comes back for the step
+    summary, where it goes when GitHub did not take it."""
+    body = render_comment(report)
+    if token is None:
+        return Informational(f"skipped: no GITHUB_TOKEN; {FALLBACK}", body)
+    args = ["python3", "-m", "shipyard.pr_comment", "--report", "/work/pr-report.json"]
+    args += ["--repository", repository, "--pull-request", str(pull_request)]
+    args += ["--api-url", api_url, "--out", "/work/comment.md"]
+    try:
+        runner = (
+            steps.fresh(toolchains.ci_runner(images, ci))
+            .with_new_file("/work/pr-report.json", report.to_json())
+            .with_secret_variable("GITHUB_TOKEN", token)
+        )
+        run = await steps.run(runner, args, "pr-comment")
+    except dagger.DaggerError as error:
+        return Informational(_could_not_run("the comment", error).line, body)
+    line = _last_line(run, "the comment")
+    return Informational(line, body, posted=line.startswith(("posted ", "updated ")))

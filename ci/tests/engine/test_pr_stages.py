@@ -1,0 +1,124 @@
+"""The pull-request stages in the real engine: codecov-cli installed from its lock and run in the
+pipeline's container against a local Codecov, the comment posted to a local GitHub.
+
+The servers listen on every interface of this machine; the step containers reach them at the
+docker bridge's address (SHIPYARD_TEST_HOST_ADDRESS, default 172.17.0.1), as they would reach
+codecov.io or api.github.com.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagger
+import pytest
+from shipyard import pr_stages
+from shipyard.images import ImageCatalog
+from shipyard.pipeline_flow import Verdict
+from shipyard.pr_report import MARKER, PrReport, render_comment
+
+from ..pr.servers import GitHubIssues, codecov, json_reply, serve
+
+pytestmark = [pytest.mark.engine, pytest.mark.anyio]
+
+REPO = Path(__file__).resolve().parents[3]
+HOST = os.environ.get("SHIPYARD_TEST_HOST_ADDRESS", "172.17.0.1")
+SHA = "0123456789abcdef0123456789abcdef01234567"
+TOKEN = "c0dec0v-upl0ad-t0ken-in-the-engine"
+COVERAGE = (
+    '<?xml version="1.0" ?>\n<coverage line-rate="0.91" branch-rate="0.8"><packages/></coverage>\n'
+)
+
+
+def ci_source(client: dagger.Client) -> dagger.Directory:
+    return client.host().directory(str(REPO / "ci"), exclude=["tests", "**/__pycache__"])
+
+
+def lock(client: dagger.Client) -> dagger.File:
+    return client.host().file(str(REPO / "scripts" / "tools" / "codecov.lock"))
+
+
+async def test_coverage_is_uploaded_by_codecov_cli_in_the_pipeline_container(
+    dagger_client: dagger.Client, images: ImageCatalog
+) -> None:
+    report = dagger_client.directory().with_new_file("coverage.xml", COVERAGE).file("coverage.xml")
+    with serve(codecov, host="0.0.0.0", advertised=HOST) as server:
+        target = pr_stages.CoverageTarget(SHA, slug="acme/shipyard", url=server.url)
+        outcome = await pr_stages.coverage_upload(
+            images, ci_source(dagger_client), lock(dagger_client), report,
+            dagger_client.set_secret("codecov", TOKEN), target,
+        )  # fmt: skip
+    assert outcome.line == (
+        f"uploaded coverage.xml (91.0 % of lines) → {server.url}/github/owner/repo/commit/{SHA}"
+    )
+    assert [r.method for r in server.requests] == ["POST", "POST", "POST", "PUT"]
+    assert server.requests[0].headers["Authorization"] == f"token {TOKEN}"
+    assert outcome.stage("coverage-upload").verdict is Verdict.PASSED
+
+
+async def test_a_broken_codecov_and_a_missing_report_never_fail_the_stage(
+    dagger_client: dagger.Client, images: ImageCatalog
+) -> None:
+    failed_tests = (
+        dagger_client.container().from_(images.reference("PYTHON"))
+        .with_exec(["sh", "-c", "exit 1"]).file("/src/coverage.xml")
+    )  # fmt: skip
+    report = dagger_client.directory().with_new_file("coverage.xml", COVERAGE).file("coverage.xml")
+    secret = dagger_client.set_secret("codecov-2", TOKEN)
+    with serve(lambda r, b: json_reply(503, {}), host="0.0.0.0", advertised=HOST) as server:
+        target = pr_stages.CoverageTarget(SHA, slug="acme/shipyard", url=server.url)
+        down = await pr_stages.coverage_upload(
+            images, ci_source(dagger_client), lock(dagger_client), report, secret, target
+        )
+        missing = await pr_stages.coverage_upload(
+            images, ci_source(dagger_client), lock(dagger_client), failed_tests, secret, target
+        )
+    assert down.line.startswith("warning: coverage upload failed (Request failed after too many")
+    assert missing.line.startswith("warning: coverage upload could not run (")
+    for outcome in (down, missing):
+        assert TOKEN not in outcome.line
+        assert outcome.stage("coverage-upload").verdict is Verdict.PASSED
+
+
+async def test_the_comment_is_posted_then_updated_in_place(
+    dagger_client: dagger.Client, images: ImageCatalog
+) -> None:
+    report = PrReport((("test", "passed", "12 passed in 1.0s; coverage 91%"),), SHA, "https://ci/1")
+    github = GitHubIssues("acme/shipyard", "ghs_engineToken")
+    secret = dagger_client.set_secret("github", "ghs_engineToken")
+    with serve(github, host="0.0.0.0", advertised=HOST) as server:
+        first = await pr_stages.pr_comment(
+            images, ci_source(dagger_client), report, secret, "acme/shipyard", 7, server.url
+        )
+        second = await pr_stages.pr_comment(
+            images, ci_source(dagger_client), report, secret, "acme/shipyard", 7, server.url
+        )
+    assert first.line.startswith("posted the report on pull request #7: ")
+    assert second.line.startswith("updated the report on pull request #7: ")
+    assert first.posted
+    assert second.posted
+    [only] = github.on(7)
+    assert only["body"] == render_comment(report) == second.markdown
+    assert only["body"].startswith(MARKER)
+
+
+async def test_without_secrets_each_stage_is_skipped_in_one_line(
+    dagger_client: dagger.Client, images: ImageCatalog
+) -> None:
+    ci = ci_source(dagger_client)
+    empty = dagger_client.directory()
+    report = PrReport((("lint", "passed", "clean"),), SHA, "")
+    coverage = await pr_stages.coverage_upload(
+        images, ci, lock(dagger_client), empty.file("x"), None, pr_stages.CoverageTarget(SHA)
+    )
+    cost = await pr_stages.cost_diff(images, ci, empty, empty, None)
+    comment = await pr_stages.pr_comment(images, ci, report, None, "acme/shipyard", 7)
+    assert coverage.stage("coverage-upload").verdict is Verdict.SKIPPED
+    assert (coverage.line, cost.line) == (
+        "skipped: no CODECOV_TOKEN",
+        "skipped: no INFRACOST_API_KEY",
+    )
+    assert comment.line == "skipped: no GITHUB_TOKEN; the report is in the step summary"
+    assert comment.markdown == render_comment(report)
+    assert not comment.posted
