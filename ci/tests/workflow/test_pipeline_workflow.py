@@ -69,10 +69,24 @@ def test_pull_requests_get_no_cloud_credentials() -> None:
     workflow = _workflow()
     assert workflow["permissions"] == {}
     checks = workflow["jobs"]["checks"]
-    assert checks["permissions"] == {"contents": "read"}
+    # Reading the code, and writing only the one report comment on the pull request.
+    assert checks["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert "environment" not in checks
     assert not any("configure-aws-credentials" in step["uses"] for step in checks["steps"])
-    assert "secrets." not in yaml.safe_dump(checks)
+    informational = {
+        "CODECOV_TOKEN": "${{ secrets.CODECOV_TOKEN }}",
+        "INFRACOST_API_KEY": "${{ secrets.INFRACOST_API_KEY }}",
+        "GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}",
+    }
+    assert checks["steps"][-1]["env"] == informational
+    without_them = yaml.safe_dump({**checks, "steps": checks["steps"][:-1]})
+    assert "secrets." not in without_them + yaml.safe_dump(checks["steps"][-1]["with"])
+
+
+def test_only_the_checks_job_may_write_to_pull_requests() -> None:
+    for name, job in _workflow()["jobs"].items():
+        if name != "checks":
+            assert "pull-requests" not in job.get("permissions", {}), name
 
 
 def test_main_releases_staging_then_production_one_at_a_time() -> None:
