@@ -139,12 +139,13 @@ def base_terraform(repository: str, base_sha: str, token: dagger.Secret | None) 
 
 def infracost_runner(images: ImageCatalog, ci: dagger.Directory) -> dagger.Container:
     """The core with the infracost binary of the pinned official image (a static Go binary)."""
-    copy = f'cp "$(command -v infracost)" {INFRACOST_BINARY}'
+    # Wherever the image keeps it (a path of its own, not one the copy could collide with).
+    copy = 'cp "$(command -v infracost)" /shipyard-infracost'
     binary = (
         dag.container()
         .from_(images.reference("INFRACOST"))
         .with_exec(["sh", "-c", copy])
-        .file(INFRACOST_BINARY)
+        .file("/shipyard-infracost")
     )
     return toolchains.ci_runner(images, ci).with_file(INFRACOST_BINARY, binary)
 

@@ -8,12 +8,17 @@ codecov.io or api.github.com.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import uuid
+import zipapp
 from pathlib import Path
 
 import dagger
 import pytest
 from shipyard import pr_stages
+from shipyard.cost import cost_diff, headline, render_section
 from shipyard.images import ImageCatalog
 from shipyard.pipeline_flow import Verdict
 from shipyard.pr_report import MARKER, PrReport, render_comment
@@ -25,6 +30,7 @@ pytestmark = [pytest.mark.engine, pytest.mark.anyio]
 REPO = Path(__file__).resolve().parents[3]
 HOST = os.environ.get("SHIPYARD_TEST_HOST_ADDRESS", "172.17.0.1")
 SHA = "0123456789abcdef0123456789abcdef01234567"
+REGISTRY = "localhost:5000"
 TOKEN = "c0dec0v-upl0ad-t0ken-in-the-engine"
 COVERAGE = (
     '<?xml version="1.0" ?>\n<coverage line-rate="0.91" branch-rate="0.8"><packages/></coverage>\n'
@@ -122,3 +128,72 @@ async def test_without_secrets_each_stage_is_skipped_in_one_line(
     assert comment.line == "skipped: no GITHUB_TOKEN; the report is in the step summary"
     assert comment.markdown == render_comment(report)
     assert not comment.posted
+
+
+STAND_IN = REPO / "ci" / "tests" / "pr" / "fixtures" / "infracost"
+KEY = "ico-engineK3y"
+
+
+def packed_stand_in(tmp_path: Path) -> Path:
+    """The stand-in infracost and its recorded documents as one executable file (a zipapp)."""
+    source = tmp_path / "stand-in"
+    source.mkdir()
+    shutil.copy(STAND_IN / "infracost", source / "__main__.py")
+    for document in STAND_IN.glob("*.json"):
+        shutil.copy(document, source / document.name)
+    packed = tmp_path / "infracost"
+    zipapp.create_archive(source, packed, interpreter="/usr/bin/env python3")
+    return packed
+
+
+async def stand_in_images(
+    client: dagger.Client, images: ImageCatalog, tmp_path: Path
+) -> ImageCatalog:
+    """The pipeline's images with INFRACOST replaced by an image holding the stand-in, pushed
+    to the kit's registry (the official image cannot be pulled here)."""
+    image = (
+        client.container()
+        .from_(images.reference("PYTHON"))
+        .with_file(
+            "/usr/local/bin/infracost",
+            client.host().file(str(packed_stand_in(tmp_path))),
+            permissions=0o755,
+        )
+    )
+    address = await image.publish(f"{REGISTRY}/shipyard-test/infracost-stand-in:{uuid.uuid4().hex}")
+    return ImageCatalog({**images.overrides, "INFRACOST": address})
+
+
+def terraform(client: dagger.Client, instance_type: str) -> dagger.Directory:
+    main_tf = f'resource "aws_instance" "web" {{\n  instance_type = "{instance_type}"\n}}\n'
+    return client.directory().with_new_file("main.tf", main_tf)
+
+
+async def test_the_cost_stage_runs_infracost_from_the_infracost_image_on_base_and_head(
+    dagger_client: dagger.Client, images: ImageCatalog, tmp_path: Path
+) -> None:
+    with_stand_in = await stand_in_images(dagger_client, images, tmp_path)
+    outcome = await pr_stages.cost_diff(
+        with_stand_in,
+        ci_source(dagger_client),
+        terraform(dagger_client, "m5.large"),
+        terraform(dagger_client, "m5.xlarge"),
+        dagger_client.set_secret("infracost", KEY),
+    )
+    base = json.loads((STAND_IN / "breakdown-base.json").read_text())
+    head = json.loads((STAND_IN / "diff-head.json").read_text())
+    assert outcome.line == headline(cost_diff(base, head))
+    assert outcome.markdown == render_section(cost_diff(base, head))
+    assert outcome.stage("cost").verdict is Verdict.PASSED
+
+
+async def test_a_pull_request_that_leaves_terraform_alone_is_not_estimated(
+    dagger_client: dagger.Client, images: ImageCatalog
+) -> None:
+    same = terraform(dagger_client, "m5.large")
+    outcome = await pr_stages.cost_diff(
+        images, ci_source(dagger_client), same, terraform(dagger_client, "m5.large"),
+        dagger_client.set_secret("infracost-2", KEY),
+    )  # fmt: skip
+    assert outcome.line == "skipped: the pull request does not change terraform/"
+    assert outcome.stage("cost").verdict is Verdict.SKIPPED
