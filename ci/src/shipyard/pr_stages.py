@@ -13,10 +13,11 @@ from the output it returns.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+import anyio
 import dagger
 from dagger import dag
 
@@ -25,7 +26,7 @@ from shipyard.coverage import DEFAULT_URL as CODECOV_URL
 from shipyard.images import ImageCatalog
 from shipyard.pipeline_flow import StageResult, Verdict
 from shipyard.pr_comment import DEFAULT_API_URL, FALLBACK
-from shipyard.pr_report import PrReport, is_skipped, render_comment
+from shipyard.pr_report import PrReport, coverage_figure, is_skipped, render_comment
 
 CODECOV_VENV: Final = "/opt/codecov"
 INFRACOST_BINARY: Final = "/usr/local/bin/infracost"
@@ -46,11 +47,30 @@ class Informational:
         return StageResult(name, verdict, self.line, seconds, details)
 
 
-async def informational(name: str, action: Callable[[], Awaitable[Informational]]) -> StageResult:
+InformationalAction = Callable[[], Awaitable[Informational]]
+
+
+async def informational(name: str, action: InformationalAction) -> StageResult:
     """Run one informational stage, timed; its verdict is passed or skipped, never failed."""
     started = time.monotonic()
-    outcome = await action()
+    try:
+        outcome = await action()
+    except Exception as error:  # the contract: an informational stage never fails the checks
+        outcome = Informational(f"warning: {name} could not run ({error}); {UNCHANGED}")
     return outcome.stage(name, time.monotonic() - started)
+
+
+async def run_informational(actions: Mapping[str, InformationalAction]) -> list[StageResult]:
+    """Informational stages side by side, each with its own verdict."""
+    results: dict[str, StageResult] = {}
+
+    async def one(name: str, action: InformationalAction) -> None:
+        results[name] = await informational(name, action)
+
+    async with anyio.create_task_group() as group:
+        for name, action in actions.items():
+            group.start_soon(one, name, action)
+    return [results[name] for name in actions]
 
 
 def _could_not_run(what: str, error: dagger.DaggerError) -> Informational:
@@ -222,3 +242,93 @@ async def pr_comment(
         return Informational(_could_not_run("the comment", error).line, body)
     line = _last_line(run, "the comment")
     return Informational(line, body, posted=line.startswith(("posted ", "updated ")))
+
+
+@dataclass(frozen=True)
+class PullRequestInputs:
+    """What the informational stages need from the event, and their secrets (each optional)."""
+
+    git_sha: str
+    repository: str = ""  # owner/name
+    number: int = 0  # 0: not a pull request (a push), so no cost diff and no comment
+    base_sha: str = ""
+    branch: str = ""
+    run_url: str = ""
+    codecov_url: str = CODECOV_URL
+    github_api_url: str = DEFAULT_API_URL
+    codecov_token: dagger.Secret | None = None
+    infracost_api_key: dagger.Secret | None = None
+    github_token: dagger.Secret | None = None
+
+
+async def pull_request_stages(
+    images: ImageCatalog,
+    ci: dagger.Directory,
+    inputs: PullRequestInputs,
+    codecov_lock: dagger.File,
+    coverage_xml: dagger.File,
+    head_terraform: dagger.Directory,
+    base: dagger.Directory | None = None,
+) -> list[StageResult]:
+    """coverage-upload ∥ cost, to run beside the checks; never a failed verdict. The base's
+    terraform/ is fetched from GitHub unless given."""
+    target = CoverageTarget(
+        inputs.git_sha,
+        slug=inputs.repository,
+        branch=inputs.branch,
+        pull_request=str(inputs.number or ""),
+        build_url=inputs.run_url,
+        url=inputs.codecov_url,
+    )
+
+    async def upload() -> Informational:
+        return await coverage_upload(
+            images, ci, codecov_lock, coverage_xml, inputs.codecov_token, target
+        )
+
+    async def cost() -> Informational:
+        if not (inputs.number and inputs.repository and inputs.base_sha):
+            return Informational("skipped: not a pull request (no base to compare with)")
+        before = base or base_terraform(inputs.repository, inputs.base_sha, inputs.github_token)
+        return await cost_diff(images, ci, before, head_terraform, inputs.infracost_api_key)
+
+    return await run_informational({"coverage-upload": upload, "cost": cost})
+
+
+def comment_report(stages: Sequence[StageResult], inputs: PullRequestInputs) -> PrReport:
+    """The comment's content from the stages decided so far (the cost stage brings its section)."""
+    cost = next((s for s in stages if s.stage == "cost"), None)
+    return PrReport(
+        stages=tuple((s.stage, str(s.verdict), s.summary) for s in stages),
+        git_sha=inputs.git_sha,
+        run_url=inputs.run_url,
+        coverage=coverage_figure(s.summary for s in stages),
+        cost=(cost.details.get("markdown") or cost.summary) if cost else None,
+    )
+
+
+async def comment_stage(
+    images: ImageCatalog,
+    ci: dagger.Directory,
+    stages: Sequence[StageResult],
+    inputs: PullRequestInputs,
+) -> tuple[StageResult, Informational]:
+    """The pr-comment stage after the checks, and its outcome (whose Markdown goes to the step
+    summary when it was not posted: see pr_report.degraded_summary)."""
+    if not inputs.number:
+        outcome = Informational("skipped: not a pull request")
+        return outcome.stage("pr-comment"), outcome
+    report = comment_report(stages, inputs)
+    held: list[Informational] = []
+
+    async def post() -> Informational:
+        held.append(
+            await pr_comment(
+                images, ci, report, inputs.github_token, inputs.repository, inputs.number,
+                inputs.github_api_url,
+            )
+        )  # fmt: skip
+        return held[0]
+
+    stage = await informational("pr-comment", post)
+    return stage, held[0] if held else Informational(stage.summary, render_comment(report))

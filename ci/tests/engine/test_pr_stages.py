@@ -20,7 +20,7 @@ import pytest
 from shipyard import pr_stages
 from shipyard.cost import cost_diff, headline, render_section
 from shipyard.images import ImageCatalog
-from shipyard.pipeline_flow import Verdict
+from shipyard.pipeline_flow import StageResult, Verdict
 from shipyard.pr_report import MARKER, PrReport, render_comment
 
 from ..pr.servers import GitHubIssues, codecov, json_reply, serve
@@ -197,3 +197,46 @@ async def test_a_pull_request_that_leaves_terraform_alone_is_not_estimated(
     )  # fmt: skip
     assert outcome.line == "skipped: the pull request does not change terraform/"
     assert outcome.stage("cost").verdict is Verdict.SKIPPED
+
+
+async def test_a_pull_request_gets_coverage_cost_and_one_comment_holding_both(
+    dagger_client: dagger.Client, images: ImageCatalog, tmp_path: Path
+) -> None:
+    with_stand_in = await stand_in_images(dagger_client, images, tmp_path)
+    github = GitHubIssues("acme/shipyard", "ghs_engineToken")
+    report = dagger_client.directory().with_new_file("coverage.xml", COVERAGE).file("coverage.xml")
+    with (
+        serve(codecov, host="0.0.0.0", advertised=HOST) as codecov_server,
+        serve(github, host="0.0.0.0", advertised=HOST) as github_server,
+    ):
+        inputs = pr_stages.PullRequestInputs(
+            git_sha=SHA, repository="acme/shipyard", number=7, base_sha="b" * 40,
+            branch="feature/cost", run_url="https://ci/runs/1", codecov_url=codecov_server.url,
+            github_api_url=github_server.url,
+            codecov_token=dagger_client.set_secret("codecov-3", TOKEN),
+            infracost_api_key=dagger_client.set_secret("infracost-3", KEY),
+            github_token=dagger_client.set_secret("github-3", "ghs_engineToken"),
+        )  # fmt: skip
+        stages = await pr_stages.pull_request_stages(
+            with_stand_in, ci_source(dagger_client), inputs, lock(dagger_client), report,
+            terraform(dagger_client, "m5.xlarge"), base=terraform(dagger_client, "m5.large"),
+        )  # fmt: skip
+        checks = [StageResult("scan", Verdict.FAILED, "blocked: 1 HIGH finding"), *stages]
+        comment, outcome = await pr_stages.comment_stage(
+            images, ci_source(dagger_client), checks, inputs
+        )
+    assert [(s.stage, s.verdict) for s in stages] == [
+        ("coverage-upload", Verdict.PASSED),
+        ("cost", Verdict.PASSED),
+    ]
+    assert stages[0].summary.startswith("uploaded coverage.xml (91.0 % of lines) → ")
+    assert comment.verdict is Verdict.PASSED
+    assert outcome.posted
+    [only] = github.on(7)
+    body = only["body"]
+    assert "| scan | ❌ failed | blocked: 1 HIGH finding |" in body
+    assert "**Coverage**: 91.0 %" in body
+    assert "| ~ | `aws_ecs_service.tiles` | $41.45 | $82.90 | +$41.45 (+100.0 %) |" in body
+    assert "[the run](https://ci/runs/1)" in body
+    commit = codecov_server.requests[0].json()
+    assert (commit["branch"], commit["pullid"]) == ("feature/cost", "7")
