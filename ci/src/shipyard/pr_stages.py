@@ -31,6 +31,8 @@ from shipyard.pr_report import PrReport, coverage_figure, is_skipped, render_com
 CODECOV_VENV: Final = "/opt/codecov"
 INFRACOST_BINARY: Final = "/usr/local/bin/infracost"
 UNCHANGED: Final = "the checks' verdict is unchanged"
+# What the module's TerraformSource ignores when it uploads the head's terraform/.
+TERRAFORM_EXCLUDES: Final = ("**/.terraform", "**/*.tfstate*", "**/.terraform.lock.hcl")
 
 
 @dataclass(frozen=True)
@@ -148,13 +150,20 @@ def _last_line(run: steps.StepRun, what: str) -> str:
 
 def base_terraform(repository: str, base_sha: str, token: dagger.Secret | None) -> dagger.Directory:
     """terraform/ as the pull request's base commit has it, fetched from GitHub by the engine
-    (the checkout holds the head only)."""
-    return (
+    (the checkout holds the head only), without what the head's upload leaves out either, so
+    that an untouched terraform/ compares equal."""
+    tree = (
         dag.git(f"https://github.com/{repository}", http_auth_token=token)
         .commit(base_sha)
         .tree()
         .directory("terraform")
     )
+    return comparable(tree)
+
+
+def comparable(terraform: dagger.Directory) -> dagger.Directory:
+    """terraform/ without local state, lock or provider cache, as the head is uploaded."""
+    return dag.directory().with_directory(".", terraform, exclude=list(TERRAFORM_EXCLUDES))
 
 
 def infracost_runner(images: ImageCatalog, ci: dagger.Directory) -> dagger.Container:

@@ -240,3 +240,17 @@ async def test_a_pull_request_gets_coverage_cost_and_one_comment_holding_both(
     assert "[the run](https://ci/runs/1)" in body
     commit = codecov_server.requests[0].json()
     assert (commit["branch"], commit["pullid"]) == ("feature/cost", "7")
+
+
+async def test_a_base_checkout_with_local_terraform_state_still_compares_equal(
+    dagger_client: dagger.Client, images: ImageCatalog
+) -> None:
+    head = terraform(dagger_client, "m5.large")
+    checkout = (
+        terraform(dagger_client, "m5.large")
+        .with_new_file(".terraform.lock.hcl", "# providers\n")
+        .with_new_file(".terraform/providers/marker", "cache\n")
+        .with_new_file("terraform.tfstate", "{}\n")
+    )
+    assert await pr_stages.terraform_changed(checkout, head)
+    assert not await pr_stages.terraform_changed(pr_stages.comparable(checkout), head)
