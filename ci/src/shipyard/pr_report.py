@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 MARKER: Final = "<!-- shipyard-pr-report -->"
+COVERAGE_HEADING: Final = "**Coverage**:"
 SKIPPED_PREFIX: Final = "skipped: "
 _MARK: Final = {"passed": "✅", "failed": "❌", "skipped": "⏭️"}
 _TEST_COVERAGE: Final = re.compile(r"\bcoverage (\d+(?:\.\d+)?) ?%")
@@ -103,17 +104,22 @@ def render_comment(report: PrReport) -> str:
     ]
     for stage, verdict, summary in report.stages:
         lines.append(f"| {stage} | {_MARK.get(verdict, '')} {verdict} | {_cell(summary)} |")
-    lines += ["", f"**Coverage**: {report.coverage or 'no figure (the tests did not report one)'}"]
+    lines += [
+        "",
+        f"{COVERAGE_HEADING} {report.coverage or 'no figure (the tests did not report one)'}",
+    ]
     lines += ["", "### Cost", "", (report.cost or "not estimated").strip()]
     lines += ["", "<sub>Updated in place on every push by the shipyard pipeline.</sub>"]
     return "\n".join(lines) + "\n"
 
 
 def degraded_summary(summary_markdown: str, comment: str, posted: bool) -> str:
-    """The step summary, with the comment appended when it could not be posted (forks)."""
+    """The step summary, with what only the comment holds (coverage, cost) appended when the
+    comment could not be posted (forks); the summary has its own table of the checks."""
     if posted:
         return summary_markdown
-    return f"{summary_markdown.rstrip()}\n\n{comment.replace(MARKER, '').strip()}\n"
+    _, heading, extras = comment.partition(COVERAGE_HEADING)
+    return f"{summary_markdown.rstrip()}\n\n{heading}{extras.rstrip()}\n"
 
 
 def stage_rows(stages: Sequence[Mapping[str, Any]]) -> tuple[StageRow, ...]:
