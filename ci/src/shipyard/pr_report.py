@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 MARKER: Final = "<!-- shipyard-pr-report -->"
 COVERAGE_HEADING: Final = "**Coverage**:"
@@ -120,8 +120,3 @@ def degraded_summary(summary_markdown: str, comment: str, posted: bool) -> str:
         return summary_markdown
     _, heading, extras = comment.partition(COVERAGE_HEADING)
     return f"{summary_markdown.rstrip()}\n\n{heading}{extras.rstrip()}\n"
-
-
-def stage_rows(stages: Sequence[Mapping[str, Any]]) -> tuple[StageRow, ...]:
-    """(stage, verdict, summary) rows from report.json's stage dictionaries."""
-    return tuple((str(s["stage"]), str(s["verdict"]), str(s["summary"])) for s in stages)
