@@ -70,8 +70,9 @@ DEFAULT_IMAGES: Final[Mapping[str, Image]] = {
         "v2.52.0",
         "sha256:f1c2b32c4de330955342b3b073ccbdaf772030bd48619f2809231e88578911ba",
     ),
-    # No digest recorded yet for this tag (no registry reachable where this was written): the
-    # one default pinned by tag only. Record it with `docker buildx imagetools inspect`.
+    # The infracost binary the pull request's cost stage copies into the core's container.
+    # No digest recorded yet for this tag (no registry reachable where this was written): pinned
+    # by tag only. Record it with `docker buildx imagetools inspect`.
     "INFRACOST": Image("infracost/infracost", "ci-0.10.41", None),
 }
 

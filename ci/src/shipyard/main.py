@@ -7,14 +7,14 @@ Every stage is a function (`dagger call <stage>`); `pipeline` composes them for 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Final, TypeVar, cast
 
 import anyio
 import dagger
 from dagger import DefaultPath, Doc, Ignore, dag, function, object_type
 
-from shipyard import pipeline_flow, registry, steps, toolchains
+from shipyard import pipeline_flow, pr_stages, registry, steps, toolchains
 from shipyard.images import ImageCatalog
 from shipyard.module import rehearsal, release
 from shipyard.module.release import Sources
@@ -82,6 +82,12 @@ CiSource = Annotated[
     Doc("The pipeline's own Python core, ci/ (installed into the step containers)"),
     DefaultPath("/ci"),
     Ignore(["tests", *_CACHES]),
+]
+ToolLocks = Annotated[
+    dagger.Directory,
+    Doc("The hash-pinned locks of the pipeline's own tools, scripts/tools/*.lock"),
+    DefaultPath("/scripts/tools"),
+    Ignore(["*", "!*.lock"]),
 ]
 RepoSource = Annotated[
     dagger.Directory,
@@ -440,6 +446,7 @@ class Shipyard:
         docs_source: DocsSource,
         ci: CiSource,
         repo: RepoSource,
+        tool_locks: ToolLocks,
         environment: Annotated[str, Doc("Where a release goes: staging or production")] = "staging",
         pipeline_config: Annotated[
             str,
@@ -460,8 +467,35 @@ class Shipyard:
         aws_session_token: AwsSessionToken = None,
         webhook: Annotated[dagger.Secret | None, Doc("Chat webhook URL for the outcome")] = None,
         github_token: Annotated[
-            dagger.Secret | None, Doc("Token that may push the regenerated docs to the branch")
+            dagger.Secret | None,
+            Doc(
+                "GitHub token: pushes the regenerated docs on a release, posts the report "
+                "comment on a pull request"
+            ),
         ] = None,
+        codecov_token: Annotated[
+            dagger.Secret | None,
+            Doc("Codecov upload token (env:CODECOV_TOKEN); none skips the upload"),
+        ] = None,
+        codecov_url: Annotated[
+            str, Doc("Codecov's address; a self-hosted Codecov's enterprise URL")
+        ] = "https://codecov.io",
+        infracost_api_key: Annotated[
+            dagger.Secret | None,
+            Doc("Infracost API key (env:INFRACOST_API_KEY); none skips the cost diff"),
+        ] = None,
+        repository: Annotated[str, Doc("owner/name on GitHub (github.repository)")] = "",
+        pull_request: Annotated[
+            int, Doc("The pull request's number (github.event.pull_request.number); 0: none")
+        ] = 0,
+        base_sha: Annotated[
+            str, Doc("The pull request's base commit, the cost diff's before")
+        ] = "",
+        branch: Annotated[str, Doc("The branch under test, for Codecov (github.head_ref)")] = "",
+        run_url: Annotated[str, Doc("This CI run's address, linked from the comment")] = "",
+        github_api_url: Annotated[
+            str, Doc("GitHub's REST API (github.api_url)")
+        ] = "https://api.github.com",
     ) -> dagger.Directory:
         """Run what the event calls for (checks; on main a release); returns the report files."""
         flow = pipeline_flow.flow_for_event(event, ref)
@@ -473,10 +507,49 @@ class Shipyard:
             if promote_from:
                 registry.digest_address(promote_from.partition("@")[0], promote_from)
             plan = release.Release(Target(config, aws), promote_from)
-        sources = Sources(project, app_project, app, terraform, docs_source, ci, repo)
+        sources = Sources(project, app_project, app, terraform, docs_source, ci, repo, tool_locks)
         secrets = release.Secrets(webhook, github_token)
-        report = await release.pipeline(self, flow, plan, sources, secrets, git_sha)
-        return release.report_directory(report)
+        inputs = pr_stages.PullRequestInputs(
+            git_sha=git_sha,
+            repository=repository,
+            number=pull_request if event == "pull_request" else 0,
+            base_sha=base_sha,
+            branch=branch,
+            run_url=run_url,
+            codecov_url=codecov_url,
+            github_api_url=github_api_url,
+            codecov_token=codecov_token,
+            infracost_api_key=infracost_api_key,
+            github_token=github_token,
+        )
+        report, comment = await release.pipeline(
+            self, flow, plan, sources, secrets, git_sha, inputs
+        )
+        return release.report_directory(report, comment)
+
+    async def informational_checks(
+        self, sources: Sources, inputs: pr_stages.PullRequestInputs
+    ) -> list[pipeline_flow.StageResult]:
+        """coverage-upload ∥ cost beside the checks: they inform and never block."""
+        if sources.tool_locks is None:
+            return []
+        return await pr_stages.pull_request_stages(
+            self._images(),
+            sources.ci,
+            inputs,
+            sources.tool_locks.file("codecov.lock"),
+            self.coverage(sources.app_project),
+            sources.terraform,
+        )
+
+    async def pr_comment(
+        self,
+        ci: dagger.Directory,
+        stages: Sequence[pipeline_flow.StageResult],
+        inputs: pr_stages.PullRequestInputs,
+    ) -> tuple[pipeline_flow.StageResult, pr_stages.Informational]:
+        """The pull request's one report comment, posted or updated in place."""
+        return await pr_stages.comment_stage(self._images(), ci, stages, inputs)
 
     async def published_image(self, app: dagger.Directory, target: Target, git_sha: str) -> str:
         """Push to the target's repository (git-SHA and latest tags); returns repo@sha256:..."""
@@ -616,21 +689,20 @@ class Shipyard:
     async def cost(
         self,
         source: TerraformSource,
+        ci: CiSource,
+        base: Annotated[
+            dagger.Directory | None,
+            Doc("terraform/ as the base commit has it (default: the same tree, no change)"),
+        ] = None,
         infracost_api_key: Annotated[
             dagger.Secret | None, Doc("Infracost API key (env:INFRACOST_API_KEY); none skips")
         ] = None,
     ) -> str:
-        """Estimate the monthly cost of the infrastructure with infracost, when a key is given."""
-        if infracost_api_key is None:
-            return "skipped: no key (pass --infracost-api-key env:INFRACOST_API_KEY)"
-        return await (
-            dag.container()
-            .from_(self._images().reference("INFRACOST"))
-            .with_secret_variable("INFRACOST_API_KEY", infracost_api_key)
-            .with_directory("/src", source)
-            .with_exec(["infracost", "breakdown", "--path", "/src", "--no-color"])
-            .stdout()
+        """Estimate the monthly cost change of the infrastructure with infracost (needs a key)."""
+        outcome = await pr_stages.cost_diff(
+            self._images(), ci, base or source, source, infracost_api_key
         )
+        return outcome.markdown or outcome.line
 
 
 async def _ecr_login(region: str, aws: steps.AwsCredentials) -> registry.RegistryLogin:

@@ -97,14 +97,15 @@ def test_the_main_object_constructor_is_documented() -> None:
 def test_cost_without_a_key_says_it_skipped_and_touches_nothing() -> None:
     # No engine needed: the function returns before it builds any container.
     untouched: Any = object()
-    answer = anyio.run(Shipyard().cost, untouched)
-    assert answer == "skipped: no key (pass --infracost-api-key env:INFRACOST_API_KEY)"
+    answer = anyio.run(Shipyard().cost, untouched, untouched)
+    assert answer == "skipped: no INFRACOST_API_KEY"
 
 
 def test_a_release_without_its_terraform_outputs_is_refused_before_anything_runs() -> None:
     untouched: Any = object()
     sources = dict.fromkeys(
-        ("project", "app_project", "app", "terraform", "docs_source", "ci", "repo"), untouched
+        ("project", "app_project", "app", "terraform", "docs_source", "ci", "repo", "tool_locks"),
+        untouched,
     )
     with pytest.raises(PipelineError, match="--pipeline-config is not JSON"):
         anyio.run(

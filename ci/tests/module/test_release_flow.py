@@ -126,6 +126,14 @@ class Recorder:
         self.calls.append(f"rollback from {report}")
         return FakeOutcome(True)
 
+    async def informational_checks(self, sources: Any, inputs: Any) -> list[StageResult]:
+        self._call("informational")
+        return [StageResult("cost", Verdict.SKIPPED, "skipped: no INFRACOST_API_KEY")]
+
+    async def pr_comment(self, ci: Any, stages: Any, inputs: Any) -> Any:
+        self._call("pr-comment")
+        return StageResult("pr-comment", Verdict.PASSED, "posted"), None
+
     async def notify_outcome(self, ci: Any, webhook: Any, message: Any, runner: Any = None) -> str:
         self._call(f"notify {message.stage} {message.verdict}")
         return "sent"
@@ -140,7 +148,8 @@ def run(
     plan = release.Release(TARGET, promote_from) if flow is Flow.RELEASE else None
     sources = release.Sources(*(["dir"] * 7))  # type: ignore[arg-type]
     secrets = release.Secrets(GIVEN, token)  # type: ignore[arg-type]
-    return anyio.run(release.pipeline, recorder, flow, plan, sources, secrets, SHA)
+    report, _ = anyio.run(release.pipeline, recorder, flow, plan, sources, secrets, SHA)
+    return report
 
 
 def verdicts(report: RunReport) -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""A recording HTTP receiver on loopback: stands in for a Slack webhook and for Codecov's
-upload endpoint and storage (the real ones are on the internet, which tests cannot reach)."""
+"""A recording HTTP receiver on loopback: stands in for a Slack webhook (the real one is on the
+internet, which tests cannot reach)."""
 
 from __future__ import annotations
 

@@ -106,10 +106,26 @@ def test_pull_requests_get_no_cloud_credentials() -> None:
     workflow = _workflow()
     assert workflow["permissions"] == {}
     checks = workflow["jobs"]["checks"]
-    assert checks["permissions"] == {"contents": "read"}
+    # Reading the code, and writing only the one report comment on the pull request.
+    assert checks["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert "environment" not in checks
     assert not any("configure-aws-credentials" in step.get("uses", "") for step in checks["steps"])
-    assert "secrets." not in yaml.safe_dump(checks)
+    # The only secrets are the informational stages' tokens, handed to the dagger step as env.
+    dagger_step = _dagger_step(checks)
+    secrets = {k: v for k, v in dagger_step["env"].items() if "secrets." in v}
+    assert secrets == {
+        "CODECOV_TOKEN": "${{ secrets.CODECOV_TOKEN }}",
+        "INFRACOST_API_KEY": "${{ secrets.INFRACOST_API_KEY }}",
+        "GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}",
+    }
+    others = [step for step in checks["steps"] if step is not dagger_step]
+    assert "secrets." not in yaml.safe_dump(others) + yaml.safe_dump(dagger_step["with"])
+
+
+def test_only_the_checks_job_may_write_to_pull_requests() -> None:
+    for name, job in _workflow()["jobs"].items():
+        if name != "checks":
+            assert "pull-requests" not in job.get("permissions", {}), name
 
 
 def test_main_releases_staging_then_production_one_at_a_time() -> None:

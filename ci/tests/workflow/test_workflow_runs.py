@@ -42,6 +42,7 @@ PIPELINE_CONFIG = {
     "cluster_name": "shipyard staging",  # a space: must reach dagger as one argument
 }
 HEAD_SHA = "0123456789abcdef0123456789abcdef01234567"
+BASE_SHA = "b" * 40
 OLD_CHECKS_CALL = (
     'run-pipeline --event pull_request --ref "${{ github.ref }}"\n'
     '--git-sha "${{ github.event.pull_request.head.sha }}"\n'
@@ -121,7 +122,14 @@ def run_workflow(tmp_path: Path, event: str, verdict: str, workflow: str | None 
     repo = _repository(tmp_path, workflow if workflow is not None else WORKFLOW.read_text())
     payload: dict[str, Any] = {"ref": "refs/heads/main"}
     if event == "pull_request":
-        payload = {"number": 7, "pull_request": {"number": 7, "head": {"sha": HEAD_SHA}}}
+        payload = {
+            "number": 7,
+            "pull_request": {
+                "number": 7,
+                "head": {"sha": HEAD_SHA, "ref": "feature/x"},
+                "base": {"sha": BASE_SHA},
+            },
+        }
     (tmp_path / "event.json").write_text(json.dumps(payload))
     run = Run(artifacts=tmp_path / "artifacts")
     stand_in_env = {
@@ -226,8 +234,19 @@ def test_a_pull_request_runs_the_checks_without_credentials(
         "--event": "pull_request",
         "--ref": "refs/pull/7/merge",
         "--git-sha": HEAD_SHA,
+        "--repository": call["--repository"],
+        "--pull-request": "7",
+        "--base-sha": BASE_SHA,
+        "--branch": call["--branch"],
+        "--run-url": call["--run-url"],
+        "--github-api-url": call["--github-api-url"],
+        # The informational stages' secrets go by name only, never by value.
+        "--codecov-token": "env:CODECOV_TOKEN",
+        "--infracost-api-key": "env:INFRACOST_API_KEY",
+        "--github-token": "env:GITHUB_TOKEN",
         "--path": str(Path(call["--path"]).parent / "shipyard-report"),
     }
+    assert "/actions/runs/" in call["--run-url"]
     assert _artifact(run, "checks")["verdict"] == verdict
 
 

@@ -324,7 +324,7 @@ async def rehearse(
         if "configs" in notes:
             configs = notes.pop("configs")
             staging = target(emulator, configs["staging"], time_scale)
-            reports["staging"] = await release.pipeline(
+            reports["staging"], _ = await release.pipeline(
                 stages, Flow.RELEASE, release.Release(staging), sources, secrets, git_sha
             )
             production = release.Release(
@@ -332,7 +332,7 @@ async def rehearse(
                 promote_from=str(reports["staging"].notes.get("image", "")),
             )
             if reports["staging"].verdict == "passed":
-                reports["production"] = await release.pipeline(
+                reports["production"], _ = await release.pipeline(
                     stages, Flow.RELEASE, production, sources, secrets, git_sha
                 )
             else:

@@ -26,6 +26,8 @@ from shipyard.pipeline_flow import (
     run_stage,
     skipped,
 )
+from shipyard.pr_report import degraded_summary
+from shipyard.pr_stages import Informational, PullRequestInputs
 from shipyard.summary import RunReport, render_json, render_markdown
 
 Action = Callable[[], Awaitable[StageOutcome]]
@@ -42,6 +44,7 @@ class Sources:
     docs: dagger.Directory
     ci: dagger.Directory
     repo: dagger.Directory
+    tool_locks: dagger.Directory | None = None  # scripts/tools: the coverage uploader's lock
 
 
 @dataclass(frozen=True)
@@ -79,17 +82,25 @@ async def run_parallel(actions: Mapping[str, Action]) -> list[StageResult]:
     return [results[name] for name in actions]
 
 
-def report_directory(report: RunReport) -> dagger.Directory:
+def report_directory(report: RunReport, comment: Informational | None = None) -> dagger.Directory:
+    """summary.md and report.json; a pull-request comment GitHub did not take (a fork's read-only
+    token) goes into the summary instead."""
+    summary = render_markdown(report)
+    if comment is not None:
+        summary = degraded_summary(summary, comment.markdown, comment.posted)
     return (
         dag.directory()
-        .with_new_file("summary.md", render_markdown(report))
+        .with_new_file("summary.md", summary)
         .with_new_file("report.json", render_json(report))
     )
 
 
-async def checks(stages: Stages, flow: Flow, sources: Sources) -> list[StageResult]:
-    """test ∥ lint ∥ scan, and docs-check on pull requests (a release regenerates the docs and
-    commits them back instead, so drift on the release branch is fixed, not a blocker)."""
+async def checks(
+    stages: Stages, flow: Flow, sources: Sources, inputs: PullRequestInputs | None
+) -> list[StageResult]:
+    """test ∥ lint ∥ scan, and on pull requests docs-check ∥ coverage-upload ∥ cost (those two
+    inform and never block). A release regenerates the docs and commits them back instead of
+    checking them, so drift on the release branch is fixed, not a blocker."""
 
     async def test() -> StageOutcome:
         return await stages.test(sources.app_project), {}
@@ -105,9 +116,23 @@ async def checks(stages: Stages, flow: Flow, sources: Sources) -> list[StageResu
         return pipeline_flow.first_lines(await stages.docs_check(sources.docs, sources.ci), 1), {}
 
     actions: dict[str, Action] = {"test": test, "lint": lint, "scan": scan}
-    if flow is Flow.CHECKS:
-        actions["docs-check"] = docs_check
-    return await run_parallel(actions)
+    if flow is not Flow.CHECKS:
+        return await run_parallel(actions)
+    actions["docs-check"] = docs_check
+    results: dict[str, list[StageResult]] = {}
+
+    async def gating() -> None:
+        results["gating"] = await run_parallel(actions)
+
+    async def informing() -> None:
+        results["informing"] = (
+            await stages.informational_checks(sources, inputs) if inputs is not None else []
+        )
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(gating)
+        group.start_soon(informing)
+    return [*results["gating"], *results["informing"]]
 
 
 async def publish_and_docs(
@@ -205,15 +230,21 @@ async def pipeline(
     sources: Sources,
     secrets: Secrets,
     git_sha: str,
-) -> RunReport:
-    """Checks for every event; on the release branch then the release; always a notification
-    when a webhook is given. A promotion skips the checks its digest already passed."""
+    inputs: PullRequestInputs | None = None,
+) -> tuple[RunReport, Informational | None]:
+    """Checks for every event; on a pull request then its one comment; on the release branch
+    the release; always a notification when a webhook is given. A promotion skips the checks
+    its digest already passed. Returns the report and the pull request's comment, if any."""
     ledger = Ledger()
     environment = release.target.config.environment if release else ""
+    comment = None
     if release is not None and release.promote_from:
         ledger.skip(pipeline_flow.PROMOTION_SKIPS_CHECKS, ("test", "lint", "scan"))
     else:
-        ledger.add(*await checks(stages, flow, sources))
+        ledger.add(*await checks(stages, flow, sources, inputs))
+    if inputs is not None and inputs.number:
+        stage, comment = await stages.pr_comment(sources.ci, ledger.stages, inputs)
+        ledger.add(stage)
     blocker = pipeline_flow.release_blocker(ledger.stages)
     if release is not None and blocker is not None:
         ledger.skip(blocker, ("publish", "docs", "docs-commit", *RELEASE_AFTER_PUBLISH))
@@ -226,4 +257,7 @@ async def pipeline(
             await deploy_smoke_rollback(stages, ledger, release.target, sources.ci, image)
     runner = release.target.runner if release else None
     await notify(stages, ledger, flow, environment, git_sha, sources.ci, secrets.webhook, runner)
-    return RunReport("pipeline", str(flow), environment, git_sha, list(ledger.stages), ledger.notes)
+    report = RunReport(
+        "pipeline", str(flow), environment, git_sha, list(ledger.stages), ledger.notes
+    )
+    return report, comment

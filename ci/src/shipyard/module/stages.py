@@ -11,6 +11,7 @@ import dagger
 from shipyard import pipeline_flow, steps
 from shipyard.deploy.config import parse_container_assignments
 from shipyard.pipeline_flow import DeployTargetConfig, StageOutcome, StageResult, Verdict
+from shipyard.pr_stages import Informational, PullRequestInputs
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,14 @@ class DeployOutcome:
 
 class Stages(Protocol):
     """The stage calls a composition makes; the module object implements them."""
+
+    async def informational_checks(
+        self, sources: Any, inputs: PullRequestInputs
+    ) -> list[StageResult]: ...
+
+    async def pr_comment(
+        self, ci: dagger.Directory, stages: Sequence[StageResult], inputs: PullRequestInputs
+    ) -> tuple[StageResult, Informational]: ...
 
     async def test(self, source: dagger.Directory) -> str: ...
 
