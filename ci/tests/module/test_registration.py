@@ -73,7 +73,11 @@ def test_side_effects_are_never_cached_and_the_rest_use_the_default(name: str) -
 def test_directory_arguments_default_to_narrow_repo_paths() -> None:
     for name, fn in _functions().items():
         for parameter in fn.parameters.values():
-            if _without_none(parameter.resolved_type) is dagger.Directory:
+            # An optional directory (cost --base) means "not given" when left out.
+            if parameter.resolved_type is dagger.Directory or (
+                _without_none(parameter.resolved_type) is dagger.Directory
+                and parameter.default_path
+            ):
                 assert parameter.default_path, f"{name} --{parameter.name} has no DefaultPath"
                 assert parameter.ignore, f"{name} --{parameter.name} has no Ignore"
 
