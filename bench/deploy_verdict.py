@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 import botocore.exceptions
 import httpx
-from shipyard.deploy.watch import Expectation, Phase, watch
-from shipyard.rehearsal.front import moto_session
-from shipyard.rehearsal.local import front_process, moto_server
-from shipyard.rehearsal.model import FaultKind
-from shipyard.rehearsal.seed import push_image, seed_account
+from shipyard.tools.deploy.watch import Expectation, Phase, watch
+from shipyard.tools.rehearsal.front import moto_session
+from shipyard.tools.rehearsal.local import front_process, moto_server
+from shipyard.tools.rehearsal.model import FaultKind
+from shipyard.tools.rehearsal.seed import push_image, seed_account
 
 OUR_POLL = 5.0
 WAITER_DELAY, WAITER_ATTEMPTS = 15.0, 40

@@ -29,12 +29,12 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-sys.modules.setdefault("httpx2", None)  # type: ignore[arg-type]  # see shipyard.cli
+sys.modules.setdefault("httpx2", None)  # type: ignore[arg-type]  # see shipyard.module.cli
 
 import anyio  # noqa: E402
 import dagger  # noqa: E402
-from shipyard.cli import repository_sources  # noqa: E402
-from shipyard.main import Shipyard  # noqa: E402
+from shipyard.module.cli import repository_sources  # noqa: E402
+from shipyard.module.main import Shipyard  # noqa: E402
 
 Stage = Callable[[str], Coroutine[Any, Any, Any]]
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import anyio
 import httpx
-from shipyard.smoke import SmokeConfig, Verdict, run_smoke
+from shipyard.tools.smoke import SmokeConfig, Verdict, run_smoke
 
 SEED_SLEEP_S = 60.0
 TARGET_S = 5.0

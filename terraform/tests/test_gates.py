@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from shipyard.gates.checkov import run_checkov
-from shipyard.gates.docs import check_docs
-from shipyard.gates.policy import Severity, load_policy
-from shipyard.gates.scan import verdict_from_output
-from shipyard.gates.verdict import ScanReport, Tier
+from shipyard.tools.gates.checkov import run_checkov
+from shipyard.tools.gates.docs import check_docs
+from shipyard.tools.gates.policy import Severity, load_policy
+from shipyard.tools.gates.scan import verdict_from_output
+from shipyard.tools.gates.verdict import ScanReport, Tier
 
 TerraformTree = Any  # the fixture type lives in conftest.py, which is not importable
 

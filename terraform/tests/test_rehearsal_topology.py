@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shipyard.rehearsal import topology
+from shipyard.decide import topology
 
 TerraformTree = Any  # the fixture type lives in conftest.py, which is not importable
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from shipyard.deploy import Credentials, DeployConfig
-from shipyard.rehearsal.front import RehearsalFront, ScaledClock, moto_session
-from shipyard.rehearsal.local import moto_server, rehearsal_front
-from shipyard.rehearsal.model import Fault, Timings
-from shipyard.rehearsal.seed import SeededAccount, push_image, seed_account
+from shipyard.tools.deploy import Credentials, DeployConfig
+from shipyard.tools.rehearsal.front import RehearsalFront, ScaledClock, moto_session
+from shipyard.tools.rehearsal.local import moto_server, rehearsal_front
+from shipyard.tools.rehearsal.model import Fault, Timings
+from shipyard.tools.rehearsal.seed import SeededAccount, push_image, seed_account
 
 # 60 simulated seconds per real second: a healthy rollout (~35 s simulated) takes ~0.6 s and
 # the engine's 0.1 s poll is 6 s simulated.

@@ -1,4 +1,4 @@
-"""`python -m shipyard.deploy`: the same operations from a shell, credentials from the chain."""
+"""`python -m shipyard.tools.deploy`: the operations from a shell, credentials from the chain."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from shipyard.deploy.__main__ import main
+from shipyard.tools.deploy.__main__ import main
 
 from .conftest import POLL_SECONDS, Rig, RigFactory
 

@@ -8,15 +8,15 @@ from typing import Any
 
 import botocore.exceptions
 import pytest
-from shipyard.deploy import Credentials, DeployConfig, DeployError
-from shipyard.deploy.aws import describe_error
-from shipyard.deploy.config import parse_container_assignments, parse_image
-from shipyard.deploy.dossier import log_stream_name, stopped_task
-from shipyard.deploy.engine import previous_revision, redacting, started_deployment
-from shipyard.deploy.plan import READ_ONLY_KEYS, registration_input, select_container
-from shipyard.deploy.report import DeployReport, RestorePoint, load_restore_points
-from shipyard.deploy.verify import circuit_breaker_finding, deployment_in_progress
-from shipyard.deploy.watch import Expectation, Phase, judge, new_events, watch
+from shipyard.tools.deploy import Credentials, DeployConfig, DeployError
+from shipyard.tools.deploy.aws import describe_error
+from shipyard.tools.deploy.config import parse_container_assignments, parse_image
+from shipyard.tools.deploy.dossier import log_stream_name, stopped_task
+from shipyard.tools.deploy.engine import previous_revision, redacting, started_deployment
+from shipyard.tools.deploy.plan import READ_ONLY_KEYS, registration_input, select_container
+from shipyard.tools.deploy.report import DeployReport, RestorePoint, load_restore_points
+from shipyard.tools.deploy.verify import circuit_breaker_finding, deployment_in_progress
+from shipyard.tools.deploy.watch import Expectation, Phase, judge, new_events, watch
 
 OLD, NEW, OTHER = "arn:td/app:1", "arn:td/app:2", "arn:td/app:3"
 EXPECT = Expectation("ecs-svc/ours", NEW, OLD, frozenset({"ecs-svc/old"}))

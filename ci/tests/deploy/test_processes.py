@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from shipyard.rehearsal.local import front_process
+from shipyard.tools.rehearsal.local import front_process
 
 
 def test_deploy_cli_against_the_front_process_fails_rolls_back_and_reports(
@@ -28,7 +28,7 @@ def test_deploy_cli_against_the_front_process_fails_rolls_back_and_reports(
             [
                 sys.executable,
                 "-m",
-                "shipyard.deploy",
+                "shipyard.tools.deploy",
                 "deploy",
                 "--cluster",
                 "e2e",

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from shipyard.deploy import Credentials, DeployError, deploy, plan, rollback, verify
-from shipyard.deploy.report import SCHEMA_VERSION
-from shipyard.rehearsal.front import http_probe
+from shipyard.tools.deploy import Credentials, DeployError, deploy, plan, rollback, verify
+from shipyard.tools.deploy.report import SCHEMA_VERSION
+from shipyard.tools.rehearsal.front import http_probe
 
 from .conftest import Rig, RigFactory
 
@@ -224,7 +224,7 @@ def test_missing_credentials_are_named_before_any_change(
 
 
 def test_invalid_credentials_are_rejected_by_a_moto_that_checks_them(make_rig: RigFactory) -> None:
-    from shipyard.rehearsal.local import moto_server
+    from shipyard.tools.rehearsal.local import moto_server
 
     rig = make_rig()
     with moto_server(env={"INITIAL_NO_AUTH_ACTION_COUNT": "0"}) as strict_url:
@@ -532,7 +532,7 @@ def test_a_real_app_behind_the_service_decides_its_health(make_rig: RigFactory) 
 def test_an_unexpected_error_still_rolls_back_what_was_changed(
     make_rig: RigFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import shipyard.deploy.engine as engine
+    import shipyard.tools.deploy.engine as engine
 
     rig = make_rig()
     before = arn_of(rig, "tiles")

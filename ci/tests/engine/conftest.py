@@ -23,7 +23,7 @@ if "gql.transport.httpx" not in sys.modules:
 
 import dagger
 from gql.transport import httpx as gql_httpx
-from shipyard.images import ImageCatalog
+from shipyard.decide.images import ImageCatalog
 
 KIT_ENVIRONMENT = ("_EXPERIMENTAL_DAGGER_RUNNER_HOST", "_EXPERIMENTAL_DAGGER_CLI_BIN")
 REPO = Path(__file__).resolve().parents[3]

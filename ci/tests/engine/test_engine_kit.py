@@ -13,7 +13,7 @@ from pathlib import Path
 import anyio
 import dagger
 import pytest
-from shipyard.images import DEFAULT_IMAGES, ImageCatalog
+from shipyard.decide.images import DEFAULT_IMAGES, ImageCatalog
 
 pytestmark = [pytest.mark.engine, pytest.mark.anyio]
 

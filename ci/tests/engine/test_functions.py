@@ -1,7 +1,7 @@
 """Every Dagger function of the module, executed by the real engine the kit provisions.
 
 The functions are called from a client session with the repository's directories (the
-`DefaultPath`s the module declares, narrowed by their `Ignore`s), as `python -m shipyard.cli`
+`DefaultPath`s the module declares, narrowed by their `Ignore`s), as `python -m shipyard.module.cli`
 calls them; the Python module runtime itself cannot be built offline.
 """
 
@@ -15,10 +15,10 @@ from typing import Any
 
 import dagger
 import pytest
-from shipyard.cli import repository_sources
-from shipyard.images import ImageCatalog
-from shipyard.main import Shipyard
-from shipyard.steps import StageFailed
+from shipyard.decide.images import ImageCatalog
+from shipyard.module.cli import repository_sources
+from shipyard.module.main import Shipyard
+from shipyard.module.steps import StageFailed
 
 pytestmark = [pytest.mark.engine, pytest.mark.anyio]
 
@@ -77,7 +77,7 @@ async def test_test_runs_the_service_suite_with_coverage(dagger_client: dagger.C
     summary = await shipyard.test(**sources("test"))
     assert " passed in " in summary
     assert "coverage " in summary
-    coverage = await shipyard.coverage(**sources("coverage")).contents()
+    coverage = await shipyard.tools.coverage(**sources("coverage")).contents()
     assert "<coverage" in coverage
     assert "gridserve" in coverage
 
@@ -109,7 +109,7 @@ async def test_build_makes_a_linux_amd64_image_of_the_service(
 async def test_serve_answers_the_smoke_suite(dagger_client: dagger.Client) -> None:
     shipyard = Shipyard()
     service = shipyard.serve(**sources("serve"))
-    summary = await shipyard.smoke(ci=sources("smoke")["ci"], service=service, deadline=60.0)
+    summary = await shipyard.tools.smoke(ci=sources("smoke")["ci"], service=service, deadline=60.0)
     assert "health" in summary
     assert "✅ pass" in summary
     assert "❌" not in summary
@@ -126,7 +126,7 @@ async def test_smoke_fails_against_a_service_that_answers_wrong(
         .as_service(use_entrypoint=True)
     )
     with pytest.raises(StageFailed, match="timeseries"):
-        await shipyard.smoke(ci=sources("smoke")["ci"], service=broken, deadline=10.0)
+        await shipyard.tools.smoke(ci=sources("smoke")["ci"], service=broken, deadline=10.0)
 
 
 async def test_scan_passes_the_infrastructure_and_blocks_a_critical_finding(

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import dagger
 import pytest
-from shipyard.cli import repository_sources
-from shipyard.images import ImageCatalog
-from shipyard.main import Shipyard
+from shipyard.decide.images import ImageCatalog
+from shipyard.module.cli import repository_sources
+from shipyard.module.main import Shipyard
 
 pytestmark = [pytest.mark.engine, pytest.mark.anyio]
 

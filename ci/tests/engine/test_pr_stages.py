@@ -17,11 +17,11 @@ from pathlib import Path
 
 import dagger
 import pytest
-from shipyard import pr_stages
-from shipyard.cost import cost_diff, headline, render_section
-from shipyard.images import ImageCatalog
-from shipyard.pipeline_flow import StageResult, Verdict
-from shipyard.pr_report import MARKER, PrReport, render_comment
+from shipyard.decide.images import ImageCatalog
+from shipyard.decide.pipeline_flow import StageResult, Verdict
+from shipyard.decide.pr_report import MARKER, PrReport, render_comment
+from shipyard.module import pr_stages
+from shipyard.tools.cost import cost_diff, headline, render_section
 
 from ..pr.servers import GitHubIssues, codecov, json_reply, serve
 

@@ -13,14 +13,14 @@ from typing import Any
 
 import dagger
 import pytest
-from shipyard.cli import repository_sources
-from shipyard.main import Shipyard
+from shipyard.module.cli import repository_sources
+from shipyard.module.main import Shipyard
 from shipyard.module.rehearsal import STALE_README
 
 pytestmark = [pytest.mark.engine, pytest.mark.anyio]
 
 REPO = Path(__file__).resolve().parents[3]
-# Where `python -m shipyard.cli rehearse` (and so `./dev run`) writes the run's files.
+# Where `python -m shipyard.module.cli rehearse` (and so `./dev run`) writes the run's files.
 REPORT_DIR = Path("/tmp/shipyard-rehearse")
 RUN_TIMEOUT = 1500
 

@@ -8,9 +8,9 @@ import sys
 import anyio
 import dagger
 import pytest
-from shipyard.cli import repository_sources
-from shipyard.main import Shipyard
-from shipyard.steps import StageFailed
+from shipyard.module.cli import repository_sources
+from shipyard.module.main import Shipyard
+from shipyard.module.steps import StageFailed
 
 pytestmark = [pytest.mark.engine, pytest.mark.anyio]
 
@@ -40,7 +40,7 @@ async def test_a_mistake_found_inside_the_session_is_not_called_a_session_failur
     Dagger engine session"; the pipeline's own errors are ValueErrors. With the up-front checks
     switched off, the rehearsal's own fault check runs inside the session."""
     script = (
-        "import sys, shipyard.cli as cli\n"
+        "import sys, shipyard.module.cli as cli\n"
         "cli.check_arguments = lambda *args: None\n"
         "sys.exit(cli.main(['rehearse', '--fault', 'tiles=explode']))\n"
     )
@@ -48,7 +48,8 @@ async def test_a_mistake_found_inside_the_session_is_not_called_a_session_failur
     stderr = done.stderr.decode()
     assert done.returncode == 1, stderr[-2000:]
     assert stderr.splitlines()[-1] == (
-        "python -m shipyard.cli rehearse: --fault 'tiles=explode': unknown fault 'explode'; use "
-        "one of crash, unhealthy, pull-error, slow-rollout, smoke-failure"
+        "python -m shipyard.module.cli rehearse: --fault 'tiles=explode': unknown fault "
+        "'explode'; use one of crash, unhealthy, pull-error, slow-rollout, smoke-failure, "
+        "check-failure, publish-error, docs-drift, docs-push-rejected, webhook-down"
     )
     assert "Failed to start Dagger engine session" not in stderr

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from shipyard.gates.checkov import run_checkov
+from shipyard.tools.gates.checkov import run_checkov
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

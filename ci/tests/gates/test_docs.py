@@ -8,9 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from shipyard.gates import GateError, check_docs, generate_docs
-from shipyard.gates.__main__ import main as gates_cli
-from shipyard.gates.docs import BEGIN_MARKER, END_MARKER, marker_problem
+from shipyard.tools.gates import GateError, check_docs, generate_docs
+from shipyard.tools.gates.__main__ import main as gates_cli
+from shipyard.tools.gates.docs import BEGIN_MARKER, END_MARKER, marker_problem
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"

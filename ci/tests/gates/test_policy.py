@@ -6,8 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from shipyard.gates import GateError, Severity
-from shipyard.gates.policy import load_policy, parse_custom_policy, parse_waivers
+from shipyard.tools.gates import GateError, Severity
+from shipyard.tools.gates.policy import load_policy, parse_custom_policy, parse_waivers
 
 HERE = Path(__file__).resolve().parent
 POLICIES = HERE.parents[1] / "policies"

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from shipyard.gates import GateError, Severity, Tier, run_scan, verdict_from_output
-from shipyard.gates.__main__ import main as gates_cli
-from shipyard.gates.checkov import CheckovResults, Finding, parse_checkov_output, run_checkov
-from shipyard.gates.policy import load_policy
-from shipyard.gates.verdict import ScanReport
-from shipyard.gates.verdict import decide as verdict_decide
+from shipyard.tools.gates import GateError, Severity, Tier, run_scan, verdict_from_output
+from shipyard.tools.gates.__main__ import main as gates_cli
+from shipyard.tools.gates.checkov import CheckovResults, Finding, parse_checkov_output, run_checkov
+from shipyard.tools.gates.policy import load_policy
+from shipyard.tools.gates.verdict import ScanReport
+from shipyard.tools.gates.verdict import decide as verdict_decide
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"

@@ -1,6 +1,6 @@
 """Every command-line mistake ends in one line naming what is wrong and what to do, before any
-engine work: `python -m shipyard.cli` runs as a user runs it, with a Dagger CLI that would leave a
-mark if a session were ever started."""
+engine work: `python -m shipyard.module.cli` runs as a user runs it, with a Dagger CLI that would
+leave a mark if a session were ever started."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-PROG = "python -m shipyard.cli"
+PROG = "python -m shipyard.module.cli"
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
 
@@ -32,7 +32,7 @@ def shipyard_cli(
     environ = {k: v for k, v in os.environ.items() if not k.startswith("_EXPERIMENTAL_DAGGER")}
     environ |= {"_EXPERIMENTAL_DAGGER_CLI_BIN": str(cli), **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "shipyard.cli", *args],
+        [sys.executable, "-m", "shipyard.module.cli", *args],
         capture_output=True,
         text=True,
         env=environ,

@@ -2,7 +2,7 @@ import re
 from pathlib import Path
 
 import pytest
-from shipyard.images import DEFAULT_IMAGES, ImageCatalog, ImageConfigError, parse_overrides
+from shipyard.decide.images import DEFAULT_IMAGES, ImageCatalog, ImageConfigError, parse_overrides
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 # Defaults whose digest could not be recorded where they were written; kept visible on purpose.

@@ -4,9 +4,7 @@ from typing import Any
 
 import anyio
 import pytest
-from shipyard.deploy import DeployConfig
-from shipyard.deploy.config import parse_container_assignments
-from shipyard.pipeline_flow import (
+from shipyard.decide.pipeline_flow import (
     Flow,
     PipelineError,
     StageResult,
@@ -24,7 +22,9 @@ from shipyard.pipeline_flow import (
     should_commit_docs,
     summarize_test_run,
 )
-from shipyard.summary import RunReport, render_json, render_markdown
+from shipyard.decide.summary import RunReport, render_json, render_markdown
+from shipyard.tools.deploy import DeployConfig
+from shipyard.tools.deploy.config import parse_container_assignments
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ from typing import Any
 import anyio
 import dagger
 import pytest
-from shipyard.main import Shipyard
-from shipyard.pipeline_flow import PipelineError
+from shipyard.decide.pipeline_flow import PipelineError
+from shipyard.module.main import Shipyard
 
 NEVER_CACHED = {"publish", "deploy", "rollback", "smoke", "notify", "run-pipeline", "rehearse"}
 STAGES = {

@@ -1,7 +1,7 @@
 import base64
 
 import pytest
-from shipyard.registry import (
+from shipyard.tools.registry import (
     RegistryError,
     checked_git_sha,
     digest_address,

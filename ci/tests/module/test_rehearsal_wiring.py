@@ -1,6 +1,6 @@
 import pytest
-from shipyard.listener import ListenerError, Route, parse_route, route_for
-from shipyard.pipeline_flow import (
+from shipyard.decide import topology
+from shipyard.decide.pipeline_flow import (
     Flow,
     StageResult,
     Verdict,
@@ -8,8 +8,8 @@ from shipyard.pipeline_flow import (
     notify_message,
     smoke_headline,
 )
-from shipyard.rehearsal import topology
-from shipyard.rehearsal.topology import TopologyError, parse_faults
+from shipyard.decide.topology import TopologyError, parse_faults
+from shipyard.tools.listener import ListenerError, Route, parse_route, route_for
 
 
 def test_faults_land_on_an_environment_and_role_and_map_to_the_simulator() -> None:

@@ -9,11 +9,11 @@ from typing import Any
 
 import anyio
 import pytest
+from shipyard.decide.pipeline_flow import DeployTargetConfig, Flow, StageResult, Verdict
+from shipyard.decide.summary import RunReport
 from shipyard.module import release
 from shipyard.module.stages import Target
-from shipyard.pipeline_flow import DeployTargetConfig, Flow, StageResult, Verdict
-from shipyard.steps import AwsCredentials, StageFailed
-from shipyard.summary import RunReport
+from shipyard.module.steps import AwsCredentials, StageFailed
 
 CONFIG = DeployTargetConfig(
     "staging",

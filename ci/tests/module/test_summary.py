@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from shipyard.pipeline_flow import StageResult, Verdict
-from shipyard.summary import RunReport, render_markdown, render_terminal
+from shipyard.decide.pipeline_flow import StageResult, Verdict
+from shipyard.decide.summary import RunReport, render_markdown, render_terminal
 
 FIXTURE = Path(__file__).parent / "fixtures" / "rehearsal-crash-report.json"
 

@@ -8,7 +8,7 @@ import socket
 
 import anyio
 import pytest
-from shipyard.notify import (
+from shipyard.tools.notify import (
     Notification,
     NotifyError,
     NotifyResult,

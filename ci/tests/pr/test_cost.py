@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from shipyard.cost import (
+from shipyard.tools.cost import (
     Change,
     InfracostFormatError,
     cost_diff,

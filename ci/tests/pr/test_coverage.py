@@ -9,8 +9,8 @@ import zlib
 from pathlib import Path
 
 import pytest
-from shipyard.bounded import Finished
-from shipyard.coverage import UploadSettings, line_coverage, main, upload_line
+from shipyard.tools.bounded import Finished
+from shipyard.tools.coverage import UploadSettings, line_coverage, main, upload_line
 
 from .servers import Received, Reply, codecov, json_reply, serve
 

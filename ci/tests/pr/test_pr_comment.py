@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from shipyard import pr_comment
-from shipyard.pr_comment import main, marked_comment, next_page
-from shipyard.pr_report import (
+from shipyard.decide.pr_report import (
     MARKER,
     PrReport,
     coverage_figure,
     degraded_summary,
     render_comment,
 )
+from shipyard.tools import pr_comment
+from shipyard.tools.pr_comment import main, marked_comment, next_page
 
 from .servers import GitHubIssues, serve
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from shipyard.pipeline_flow import StageResult, Verdict
-from shipyard.pr_stages import (
+from shipyard.decide.pipeline_flow import StageResult, Verdict
+from shipyard.module.pr_stages import (
     Informational,
     PullRequestInputs,
     comment_report,

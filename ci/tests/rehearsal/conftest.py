@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from shipyard.rehearsal.local import moto_server
+from shipyard.tools.rehearsal.local import moto_server
 
 
 @pytest.fixture(scope="session")

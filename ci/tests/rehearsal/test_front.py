@@ -1,4 +1,4 @@
-"""`python -m shipyard.rehearsal` as a real process in front of moto's server."""
+"""`python -m shipyard.tools.rehearsal` as a real process in front of moto's server."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from shipyard.rehearsal.__main__ import main as rehearsal_main
-from shipyard.rehearsal.front import moto_session
-from shipyard.rehearsal.local import FrontProcess, front_process
+from shipyard.tools.rehearsal.__main__ import main as rehearsal_main
+from shipyard.tools.rehearsal.front import moto_session
+from shipyard.tools.rehearsal.local import FrontProcess, front_process
 
 _clusters = itertools.count()
 

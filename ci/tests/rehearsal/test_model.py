@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from shipyard.rehearsal.model import (
+from shipyard.tools.rehearsal.model import (
     ContainerInfo,
     Fault,
     FaultKind,

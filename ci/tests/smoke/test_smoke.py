@@ -11,7 +11,7 @@ from pathlib import Path
 import anyio
 import pytest
 from gridserve.metrics import METRIC_NAMES
-from shipyard.smoke import (
+from shipyard.tools.smoke import (
     DEFAULT_REQUIRED_METRICS,
     SmokeConfig,
     SmokeError,

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 import yaml
-from shipyard.cli import function_parameters
+from shipyard.module.cli import function_parameters
 
 ROOT = Path(__file__).resolve().parents[3]
 WORKFLOW = ROOT / ".github" / "workflows" / "pipeline.yml"

@@ -18,11 +18,9 @@ from typing import Any
 import dagger
 from dagger import dag
 
-from shipyard import steps, toolchains
-from shipyard.images import ImageCatalog
-from shipyard.module import release
-from shipyard.module.stages import Stages, Target
-from shipyard.pipeline_flow import (
+from shipyard.decide import topology
+from shipyard.decide.images import ImageCatalog
+from shipyard.decide.pipeline_flow import (
     Flow,
     StageOutcome,
     StageResult,
@@ -30,9 +28,10 @@ from shipyard.pipeline_flow import (
     run_stage,
     skipped,
 )
-from shipyard.rehearsal import topology
-from shipyard.rehearsal.topology import Faults
-from shipyard.summary import RunReport
+from shipyard.decide.summary import RunReport
+from shipyard.decide.topology import Faults
+from shipyard.module import release, steps, toolchains
+from shipyard.module.stages import Stages, Target
 
 ROLLOUT_DEADLINE = 300.0  # ECS-like patience per service, in simulated seconds
 SMOKE_DEADLINE = 20.0
@@ -145,7 +144,7 @@ def start_emulator(
             args=[
                 "python3",
                 "-m",
-                "shipyard.rehearsal",
+                "shipyard.tools.rehearsal",
                 "--moto-url",
                 "http://moto:5000",
                 "--host",
@@ -163,7 +162,7 @@ def start_emulator(
         args=[
             "python3",
             "-m",
-            "shipyard.rehearsal.receiver",
+            "shipyard.tools.rehearsal.receiver",
             "--host",
             "0.0.0.0",  # noqa: S104
             "--port",
@@ -201,7 +200,7 @@ def start_emulator(
             args=[
                 "python3",
                 "-m",
-                "shipyard.listener",
+                "shipyard.tools.listener",
                 "--port",
                 str(topology.APP_PORT),
                 *topology.listener_routes(environment),
@@ -218,7 +217,7 @@ async def seed(emulator: Emulator, registry: str) -> dict[str, Any]:
         [
             "python3",
             "-m",
-            "shipyard.rehearsal.environments",
+            "shipyard.tools.rehearsal.environments",
             "--endpoint-url",
             f"http://aws:{topology.FRONT_PORT}",
             "--registry",

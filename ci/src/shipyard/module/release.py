@@ -3,7 +3,7 @@ smoke → rollback when smoke fails → notify. The workflow's jobs and the rehe
 only the `Target` differs.
 
 The decisions (which flow, what blocks, when to roll back or commit) are the pure functions of
-:mod:`shipyard.pipeline_flow`; this module runs them against the engine.
+:mod:`shipyard.decide.pipeline_flow`; this module runs them against the engine.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ import anyio
 import dagger
 from dagger import dag
 
-from shipyard import pipeline_flow, steps
-from shipyard.module.stages import Stages, Target
-from shipyard.pipeline_flow import (
+from shipyard.decide import pipeline_flow
+from shipyard.decide.pipeline_flow import (
     RELEASE_AFTER_PUBLISH,
     Flow,
     Ledger,
@@ -26,9 +25,11 @@ from shipyard.pipeline_flow import (
     run_stage,
     skipped,
 )
-from shipyard.pr_report import degraded_summary
-from shipyard.pr_stages import Informational, PullRequestInputs
-from shipyard.summary import RunReport, render_json, render_markdown
+from shipyard.decide.pr_report import degraded_summary
+from shipyard.decide.summary import RunReport, render_json, render_markdown
+from shipyard.module import steps
+from shipyard.module.pr_stages import Informational, PullRequestInputs
+from shipyard.module.stages import Stages, Target
 
 Action = Callable[[], Awaitable[StageOutcome]]
 

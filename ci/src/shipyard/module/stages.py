@@ -8,10 +8,11 @@ from typing import Any, Protocol
 
 import dagger
 
-from shipyard import pipeline_flow, steps
-from shipyard.deploy.config import parse_container_assignments
-from shipyard.pipeline_flow import DeployTargetConfig, StageOutcome, StageResult, Verdict
-from shipyard.pr_stages import Informational, PullRequestInputs
+from shipyard.decide import pipeline_flow
+from shipyard.decide.pipeline_flow import DeployTargetConfig, StageOutcome, StageResult, Verdict
+from shipyard.module import steps
+from shipyard.module.pr_stages import Informational, PullRequestInputs
+from shipyard.tools.deploy.config import parse_container_assignments
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 import httpx
 
-from shipyard.registry import RegistryError, split_repository
+from shipyard.tools.registry import RegistryError, split_repository
 
 MANIFEST_TYPES: Final = (
     "application/vnd.oci.image.manifest.v1+json",

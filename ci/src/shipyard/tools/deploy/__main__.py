@@ -1,0 +1,117 @@
+"""`python -m shipyard.tools.deploy {plan,verify,deploy,rollback}`.
+
+Credentials come from boto3's chain (environment, profile, role) only: a secret on a command
+line would be visible to every process on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from shipyard.tools.deploy import DeployConfig, DeployError, deploy, plan, rollback, verify
+from shipyard.tools.deploy.config import (
+    DEFAULT_REGION,
+    DEFAULT_SERVICES,
+    parse_container_assignments,
+)
+from shipyard.tools.deploy.report import load_restore_points
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m shipyard.tools.deploy",
+        description="Plan, verify, deploy or roll back ECS services.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, text in (
+        ("plan", "show each service's task definition diff; changes nothing"),
+        ("verify", "pre-flight checks; changes nothing"),
+        ("deploy", "deploy the image service by service"),
+        ("rollback", "return services to a report's restore points"),
+    ):
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.add_argument("--cluster", required=True)
+        sub.add_argument(
+            "--service",
+            action="append",
+            dest="services",
+            help=f"repeatable, in deploy order (default {' '.join(DEFAULT_SERVICES)})",
+        )
+        if name != "rollback":
+            sub.add_argument(
+                "--image", required=True, help="image reference, preferably repo@sha256:digest"
+            )
+            sub.add_argument(
+                "--container",
+                action="append",
+                dest="containers",
+                default=[],
+                metavar="SERVICE=CONTAINER",
+                help="the container whose image is replaced in SERVICE's task definition "
+                "(repeatable; terraform output container_names); a service not named uses "
+                "its task definition's only container",
+            )
+        sub.add_argument("--region", default=DEFAULT_REGION)
+        sub.add_argument("--endpoint-url", help="AWS endpoint override, e.g. the rehearsal front")
+        sub.add_argument("--timeout", type=float, default=900.0, help="seconds per rollout")
+        sub.add_argument("--poll-interval", type=float, default=5.0, help="seconds")
+        sub.add_argument(
+            "--force", action="store_true", help="go on although a deployment is in progress"
+        )
+        sub.add_argument("--report-dir", type=Path, default=Path("deploy-report"))
+        if name == "rollback":
+            sub.add_argument(
+                "--from-report",
+                type=Path,
+                help="deploy-report.json whose restore points to return to "
+                "(default: each service's previous revision)",
+            )
+    return parser
+
+
+def _report_services(args: argparse.Namespace) -> tuple[str, ...]:
+    """A rollback from a report covers the report's services unless --service says otherwise."""
+    report = getattr(args, "from_report", None)
+    return tuple(p.service for p in load_restore_points(report)) if report else ()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = DeployConfig(
+            cluster=args.cluster,
+            image=getattr(args, "image", ""),
+            services=tuple(args.services or _report_services(args) or DEFAULT_SERVICES),
+            containers=parse_container_assignments(getattr(args, "containers", [])),
+            region=args.region,
+            endpoint_url=args.endpoint_url,
+            timeout_seconds=args.timeout,
+            poll_interval_seconds=args.poll_interval,
+            force=args.force,
+        )
+        if args.command == "plan":
+            print(plan(config).render())
+            return 0
+        if args.command == "verify":
+            result = verify(config)
+            print(result.render())
+            return 0 if result.ok else 1
+        if args.command == "deploy":
+            report = deploy(config, log=lambda line: print(line, flush=True))
+        else:
+            report = rollback(
+                config, log=lambda line: print(line, flush=True), report_path=args.from_report
+            )
+    except DeployError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    json_path, markdown_path = report.write(args.report_dir)
+    print(f"report: {json_path}")
+    print(f"summary: {markdown_path}")
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

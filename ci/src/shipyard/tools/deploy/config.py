@@ -1,0 +1,171 @@
+"""Inputs of every deploy operation, validated before anything talks to AWS."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from shipyard.tools.deploy.errors import DeployError
+
+DEFAULT_SERVICES = ("tiles", "timeseries")
+DEFAULT_REGION = "ap-southeast-2"
+ECR_HOST = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$"
+)
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+# ECS's rule for a container definition's name.
+CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Explicit AWS credentials. Only the access key id's last four characters are ever shown."""
+
+    access_key_id: str = field(repr=False)
+    secret_access_key: str = field(repr=False)
+    session_token: str | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return f"Credentials(access_key_id='…{self.access_key_id[-4:]}', secret=<hidden>)"
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(
+            s for s in (self.access_key_id, self.secret_access_key, self.session_token) if s
+        )
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    registry: str | None
+    repository: str
+    tag: str | None
+    digest: str | None
+
+    @property
+    def ecr_account(self) -> str | None:
+        match = ECR_HOST.match(self.registry or "")
+        return match.group("account") if match else None
+
+
+def parse_image(reference: str) -> ImageRef:
+    """Split `[registry/]repository[:tag][@sha256:digest]`."""
+    if not reference or any(c.isspace() for c in reference):
+        raise DeployError(
+            f"image {reference!r} is not an image reference; pass e.g. "
+            "ACCOUNT.dkr.ecr.REGION.amazonaws.com/gridserve@sha256:<digest> (what publish returns)"
+        )
+    name, _, digest = reference.partition("@")
+    if digest and not DIGEST.match(digest):
+        raise DeployError(
+            f"image {reference!r}: the digest must be sha256:<64 hex>; copy it from "
+            "publish's output"
+        )
+    registry: str | None = None
+    first, sep, rest = name.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        registry, name = first, rest
+    repository, tag = name, None
+    if ":" in name.rsplit("/", 1)[-1]:
+        repository, _, tag = name.rpartition(":")
+    if not repository:
+        raise DeployError(f"image {reference!r} has no repository name; pass REPOSITORY[:TAG]")
+    return ImageRef(registry, repository, tag or None, digest or None)
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    """Everything a plan, verify, deploy or rollback needs.
+
+    `image` is needed by plan, verify and deploy, not by rollback. `containers` maps a service
+    to the container whose image is replaced in its task definition (terraform's
+    `container_names` output, keyed by service name); the other containers, sidecars included,
+    keep theirs. A service it does not name falls back to its task definition's only container,
+    and a task definition with several containers then is an error. Rollback returns to recorded
+    task definitions and needs no container names. Timeouts (per rollout) and the poll interval
+    are in seconds; `max_attempts` counts every try of one AWS call, throttled ones retried with
+    backoff.
+    """
+
+    cluster: str
+    image: str = ""
+    services: tuple[str, ...] = DEFAULT_SERVICES
+    containers: Mapping[str, str] = field(default_factory=dict)
+    region: str = DEFAULT_REGION
+    credentials: Credentials | None = None
+    endpoint_url: str | None = None
+    timeout_seconds: float = 900.0
+    rollback_timeout_seconds: float | None = None
+    poll_interval_seconds: float = 5.0
+    force: bool = False
+    max_attempts: int = 10
+    dossier_log_lines: int = 20
+
+    def __post_init__(self) -> None:
+        if not self.cluster.strip():
+            raise DeployError("cluster is empty; pass the cluster name (terraform output)")
+        if not self.services:
+            raise DeployError("no services given; pass at least one, e.g. tiles")
+        if len(set(self.services)) != len(self.services):
+            raise DeployError(f"services {list(self.services)} repeat a name; list each once")
+        if unknown := [service for service in self.containers if service not in self.services]:
+            raise DeployError(
+                f"a container is named for {', '.join(unknown)}, which is not among the services "
+                f"{list(self.services)}; name containers only for the services deployed "
+                "(--container SERVICE=CONTAINER with SERVICE one of them)"
+            )
+        if invalid := [
+            f"{service}={name!r}"
+            for service, name in self.containers.items()
+            if not CONTAINER_NAME.match(name)
+        ]:
+            raise DeployError(
+                f"container names {', '.join(invalid)} are not ECS container names; give the "
+                "name from the task definition (terraform output container_names)"
+            )
+        if self.timeout_seconds <= 0 or (self.rollback_timeout_seconds or 1) <= 0:
+            raise DeployError("timeouts must be positive seconds, e.g. 900")
+        if self.poll_interval_seconds <= 0:
+            raise DeployError("poll interval must be positive seconds, e.g. 5")
+        if self.max_attempts < 1:
+            raise DeployError("max_attempts must be at least 1, e.g. 10")
+        if self.image:
+            parse_image(self.image)
+
+    def require_image(self) -> ImageRef:
+        """The parsed image reference; a DeployError naming the fix when none was given."""
+        if not self.image:
+            raise DeployError(
+                "no image given; pass the image reference publish returned (REPOSITORY@sha256:...)"
+            )
+        return parse_image(self.image)
+
+    def container_for(self, service: str) -> str | None:
+        """The container named for `service`, or None to use its task definition's only one."""
+        return self.containers.get(service)
+
+    @property
+    def rollback_timeout(self) -> float:
+        return self.rollback_timeout_seconds or self.timeout_seconds
+
+    def secrets(self) -> tuple[str, ...]:
+        return self.credentials.secrets() if self.credentials else ()
+
+
+def parse_container_assignments(values: Sequence[str]) -> dict[str, str]:
+    """`SERVICE=CONTAINER` command-line values as a mapping, each service at most once."""
+    containers: dict[str, str] = {}
+    for value in values:
+        service, sep, container = value.partition("=")
+        if not sep or not service or not container:
+            raise DeployError(
+                f"--container {value!r} is not SERVICE=CONTAINER; name the service and its "
+                "container, e.g. --container tiles=tiles (terraform output container_names)"
+            )
+        if service in containers:
+            raise DeployError(
+                f"--container names service {service} twice ({containers[service]}, "
+                f"{container}); give one container per service"
+            )
+        containers[service] = container
+    return containers

@@ -1,0 +1,163 @@
+"""Lay out a rehearsal account: the resources terraform would have created, in moto.
+
+Everything goes through the rehearsal front (so it learns each service's circuit breaker
+setting), using the same API calls a real account would answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shipyard.tools.rehearsal.front import moto_session
+
+ASSUME_ECS_TASKS = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+@dataclass(frozen=True)
+class SeededAccount:
+    """What was seeded; `containers` maps each service to its application container."""
+
+    cluster: str
+    services: tuple[str, ...]
+    containers: dict[str, str]
+    repository: str
+    repository_uri: str
+    image: str
+    log_group: str
+    region: str
+
+
+def image_manifest(tag: str) -> str:
+    """A minimal image manifest whose digest differs per tag (moto digests the layer list)."""
+    config_digest = "sha256:" + hashlib.sha256(f"config {tag}".encode()).hexdigest()
+    layer_digest = "sha256:" + hashlib.sha256(f"layer {tag}".encode()).hexdigest()
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 7,
+                "digest": config_digest,
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": 7,
+                    "digest": layer_digest,
+                }
+            ],
+        }
+    )
+
+
+def push_image(endpoint_url: str, region: str, repository: str, tag: str) -> str:
+    """Put an image into the ECR repository; returns `repositoryUri@sha256:...`."""
+    ecr = _session(region).client("ecr", endpoint_url=endpoint_url)
+    pushed = ecr.put_image(
+        repositoryName=repository, imageManifest=image_manifest(tag), imageTag=tag
+    )
+    uri = ecr.describe_repositories(repositoryNames=[repository])["repositories"][0][
+        "repositoryUri"
+    ]
+    return f"{uri}@{pushed['image']['imageId']['imageDigest']}"
+
+
+def seed_account(
+    endpoint_url: str,
+    *,
+    cluster: str = "scidata",
+    services: tuple[str, ...] = ("tiles", "timeseries"),
+    repository: str | None = None,
+    region: str = "ap-southeast-2",
+    desired_count: int = 2,
+    circuit_breaker: bool = True,
+    containers: Mapping[str, str] | None = None,
+    sidecars: Sequence[Mapping[str, Any]] = (),
+) -> SeededAccount:
+    """Create roles, log group, ECR image v1, cluster, a task definition and service each.
+
+    Like terraform (`container_name = role`), each service's application container is named
+    after the service unless `containers` says otherwise; `sidecars` are further container
+    definitions put into every task definition after it. Account-wide names (roles,
+    repository) start with the cluster name, so several seeded clusters can share one moto
+    server.
+    """
+    named = {service: (containers or {}).get(service, service) for service in services}
+    repository = repository or f"{cluster}-gridserve"
+    session = _session(region)
+    iam = session.client("iam", endpoint_url=endpoint_url)
+    logs = session.client("logs", endpoint_url=endpoint_url)
+    ecr = session.client("ecr", endpoint_url=endpoint_url)
+    ecs = session.client("ecs", endpoint_url=endpoint_url)
+    roles = {}
+    for role in (f"{cluster}-task-execution", f"{cluster}-task"):
+        roles[role] = iam.create_role(RoleName=role, AssumeRolePolicyDocument=ASSUME_ECS_TASKS)[
+            "Role"
+        ]["Arn"]
+    log_group = f"/ecs/{cluster}"
+    logs.create_log_group(logGroupName=log_group)
+    ecr.create_repository(repositoryName=repository)
+    image = push_image(endpoint_url, region, repository, "v1")
+    ecs.create_cluster(clusterName=cluster)
+    for service in services:
+        definition: dict[str, Any] = {
+            "name": named[service],
+            "image": image,
+            "essential": True,
+            "memory": 512,
+            "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
+            "environment": [{"name": "GRIDSERVE_ROLE", "value": service}],
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": log_group,
+                    "awslogs-region": region,
+                    "awslogs-stream-prefix": service,
+                },
+            },
+        }
+        ecs.register_task_definition(
+            family=f"{cluster}-{service}",
+            containerDefinitions=[definition, *(dict(sidecar) for sidecar in sidecars)],
+            executionRoleArn=roles[f"{cluster}-task-execution"],
+            taskRoleArn=roles[f"{cluster}-task"],
+            requiresCompatibilities=["FARGATE"],
+            networkMode="awsvpc",
+            cpu="256",
+            memory="512",
+            tags=[{"key": "project", "value": "scidata"}],
+        )
+        ecs.create_service(
+            cluster=cluster,
+            serviceName=service,
+            taskDefinition=f"{cluster}-{service}",
+            desiredCount=desired_count,
+            launchType="FARGATE",
+            deploymentConfiguration={
+                "maximumPercent": 200,
+                "minimumHealthyPercent": 100,
+                "deploymentCircuitBreaker": {"enable": circuit_breaker, "rollback": True},
+            },
+        )
+    uri = image.split("@", 1)[0]
+    return SeededAccount(cluster, services, named, repository, uri, image, log_group, region)
+
+
+def _session(region: str) -> Any:
+    return moto_session(region)

@@ -1,0 +1,568 @@
+"""Semantic smoke suite: does a live deployment answer like the platform service should?
+
+``await run_smoke(base_url, SmokeConfig())`` checks, concurrently:
+
+- ``/health``: 200 and JSON ``{"status": "ok"}``;
+- a tile: 200, ``image/png``, a PNG whose chunks are all intact (signature, CRCs, IEND) and
+  whose IHDR says 256x256;
+- the timeseries: 200, JSON with equal-length ``times``/``values`` and ISO-8601 timestamps;
+- ``/metrics``: parses with prometheus-client's text parser and holds the required names.
+
+Each check retries with exponential backoff until its deadline while the answer is one that can
+change on its own (connection refused, timeout, 5xx, 429), and gives up at once on an answer
+that will not (wrong content type, a broken PNG, invalid JSON, a TLS certificate that does not
+verify). Verdicts: ``pass``, ``fail`` and ``no-data``: an unknown collection (404 from the
+service) or an empty series means the service works but holds no data yet, which is not the
+same as a broken service. The report has per-check timing and renders as JSON
+(``schema_version``) and Markdown.
+
+The judgements (``judge_*``, :func:`png_problem`, :func:`next_delay`) are pure functions of
+status, headers and bytes; :func:`run_smoke` is the httpx/anyio edge. Bad configuration raises
+:class:`SmokeError`; a failing service never raises, it yields a ``fail`` verdict.
+
+CLI: ``python -m shipyard.tools.smoke BASE_URL [--deadline 60] [--json-out F] [--markdown-out F]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import enum
+import json
+import ssl
+import struct
+import sys
+import time
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import anyio
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+SCHEMA_VERSION = 1
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+DEFAULT_TIMESERIES_PARAMS: Mapping[str, str] = {
+    "lon": "150",
+    "lat": "-33",
+    "start": "2024-01-01T00:00:00Z",
+    "end": "2024-01-31T23:59:59Z",
+    "variable": "temp",
+}
+# The service's metric names as listed in app/src/gridserve/metrics.py (METRIC_NAMES).
+DEFAULT_REQUIRED_METRICS = (
+    "gridserve_http_requests_total",
+    "gridserve_http_request_duration_seconds",
+)
+_RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class SmokeError(Exception):
+    """The smoke suite was given something it cannot run with (bad URL, bad setting)."""
+
+
+class Verdict(enum.StrEnum):
+    PASS = "pass"  # noqa: S105 (a verdict word, not a password)
+    FAIL = "fail"
+    NO_DATA = "no-data"
+
+
+@dataclass(frozen=True)
+class SmokeConfig:
+    """Paths, parameters and patience; the defaults are the seed's endpoints."""
+
+    health_path: str = "/health"
+    tile_path: str = "/tiles/test-collection/10/512/512.png"
+    tile_size: int = 256
+    timeseries_path: str = "/api/timeseries"
+    timeseries_params: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_TIMESERIES_PARAMS)
+    )
+    metrics_path: str = "/metrics"
+    required_metrics: tuple[str, ...] = DEFAULT_REQUIRED_METRICS
+    deadline_s: float = 60.0  # per check: stop retrying after this long
+    request_timeout_s: float = 5.0
+    first_backoff_s: float = 0.1
+    max_backoff_s: float = 2.0
+    backoff_factor: float = 2.0
+    # True: the system CA store; a path: a CA bundle (PEM) for a private CA; False: no check.
+    verify_tls: bool | str = True
+
+    def validate(self) -> None:
+        for name in ("deadline_s", "request_timeout_s", "first_backoff_s", "max_backoff_s"):
+            if getattr(self, name) <= 0:
+                raise SmokeError(f"smoke config: {name} must be > 0; give a positive number")
+        if self.backoff_factor < 1:
+            raise SmokeError("smoke config: backoff_factor must be >= 1 (1 = constant delay)")
+        for name in ("health_path", "tile_path", "timeseries_path", "metrics_path"):
+            if not str(getattr(self, name)).startswith("/"):
+                raise SmokeError(
+                    f"smoke config: {name} must start with '/'; got {getattr(self, name)!r}"
+                )
+        if isinstance(self.verify_tls, str) and not Path(self.verify_tls).is_file():
+            raise SmokeError(
+                f"smoke config: CA bundle {self.verify_tls!r} does not exist; pass the PEM file "
+                "of the CA that signed the service's certificate"
+            )
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What one answer means; ``retry`` says whether waiting could change it."""
+
+    verdict: Verdict
+    detail: str
+    retry: bool = False
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    url: str
+    verdict: Verdict
+    detail: str
+    attempts: int
+    duration_s: float
+    status_code: int | None
+
+
+@dataclass(frozen=True)
+class SmokeReport:
+    base_url: str
+    results: tuple[CheckResult, ...]
+    duration_s: float
+
+    @property
+    def verdict(self) -> Verdict:
+        verdicts = {r.verdict for r in self.results}
+        if Verdict.FAIL in verdicts:
+            return Verdict.FAIL
+        if Verdict.NO_DATA in verdicts:
+            return Verdict.NO_DATA
+        return Verdict.PASS
+
+    def ok(self, allow_no_data: bool = True) -> bool:
+        """Whether the pipeline may go on: a fail never, no-data only when allowed."""
+        return self.verdict is Verdict.PASS or (allow_no_data and self.verdict is Verdict.NO_DATA)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "suite": "smoke",
+            "base_url": self.base_url,
+            "verdict": self.verdict.value,
+            "duration_s": round(self.duration_s, 3),
+            "checks": [
+                {
+                    "name": r.name,
+                    "url": r.url,
+                    "verdict": r.verdict.value,
+                    "detail": r.detail,
+                    "attempts": r.attempts,
+                    "duration_s": round(r.duration_s, 3),
+                    "status_code": r.status_code,
+                }
+                for r in self.results
+            ],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def to_markdown(self) -> str:
+        icons = {Verdict.PASS: "✅", Verdict.FAIL: "❌", Verdict.NO_DATA: "⚪"}
+        lines = [
+            f"### Smoke {self.base_url}: {icons[self.verdict]} {self.verdict.value} "
+            f"in {self.duration_s:.2f} s",
+            "",
+            "| check | verdict | attempts | time | detail |",
+            "|---|---|---:|---:|---|",
+        ]
+        lines += [
+            f"| {r.name} | {icons[r.verdict]} {r.verdict.value} | {r.attempts} | "
+            f"{r.duration_s:.2f} s | {r.detail.replace('|', '/')} |"
+            for r in self.results
+        ]
+        return "\n".join(lines) + "\n"
+
+
+# --- pure judgements -------------------------------------------------------------------------
+
+
+def next_delay(attempt: int, config: SmokeConfig, remaining_s: float) -> float | None:
+    """Pause before retry number ``attempt`` (1-based); None when the deadline leaves no room."""
+    delay = min(
+        config.first_backoff_s * config.backoff_factor ** (attempt - 1), config.max_backoff_s
+    )
+    if remaining_s <= 0:
+        return None
+    return min(delay, remaining_s)
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def _json(body: bytes) -> object:
+    return json.loads(body.decode("utf-8"))
+
+
+def transient_or_final(status: int) -> Judgement | None:
+    """5xx/429 may clear up (a deploy in progress); everything else is judged by the check."""
+    if status in _RETRYABLE_STATUS:
+        return Judgement(Verdict.FAIL, f"HTTP {status} (retrying until the deadline)", retry=True)
+    return None
+
+
+def missing_data(status: int, body: bytes, what: str) -> Judgement | None:
+    """204, or a 404 from the service itself, means "no data yet"; a 404 for a route that does
+    not exist (the framework's own ``{"detail": "Not Found"}``, or a non-JSON page from a proxy)
+    means the request never reached the right handler: a failure."""
+    if status == 204:
+        return Judgement(Verdict.NO_DATA, f"{what}: 204 No Content (no data yet)")
+    if status != 404:
+        return None
+    try:
+        document = _json(body)
+    except (UnicodeDecodeError, ValueError):
+        document = None
+    if not isinstance(document, dict) or document == {"detail": "Not Found"}:
+        return Judgement(
+            Verdict.FAIL,
+            f"{what}: 404 for the route itself (no such path); check the path and the load "
+            "balancer's routing rules",
+        )
+    message = document.get("message") or document.get("detail") or "not found"
+    return Judgement(Verdict.NO_DATA, f"{what}: 404 {message} (no data yet)")
+
+
+def png_problem(body: bytes, size: int) -> str | None:
+    """Pure: what is wrong with ``body`` as a ``size`` x ``size`` PNG, or None.
+
+    Walks every chunk and checks its CRC, so a truncated or corrupted file is caught, not only
+    a wrong signature.
+    """
+    if not body.startswith(PNG_SIGNATURE):
+        return f"not a PNG (starts with {body[:8]!r})"
+    offset = len(PNG_SIGNATURE)
+    first = True
+    while True:
+        if offset + 8 > len(body):
+            return f"truncated PNG: no IEND chunk (file ends at byte {len(body)})"
+        length, kind = struct.unpack(">I4s", body[offset : offset + 8])
+        end = offset + 8 + length + 4
+        if end > len(body):
+            return f"truncated PNG: chunk {kind!r} needs {length} bytes, file ends at {len(body)}"
+        data = body[offset + 8 : offset + 8 + length]
+        (crc,) = struct.unpack(">I", body[end - 4 : end])
+        if zlib.crc32(kind + data) != crc:
+            return f"corrupt PNG: chunk {kind!r} at byte {offset} fails its CRC"
+        if first:
+            if kind != b"IHDR" or length != 13:
+                return f"corrupt PNG: first chunk is {kind!r}, not IHDR"
+            width, height = struct.unpack(">II", data[:8])
+            if (width, height) != (size, size):
+                return f"tile is {width}x{height}, expected {size}x{size}"
+            first = False
+        if kind == b"IEND":
+            return None
+        offset = end
+
+
+def _data_reply_problem(
+    what: str, media_type: str, status: int, content_type: str | None, body: bytes
+) -> Judgement | None:
+    """Pure: the checks every data route's reply must pass before its body is judged.
+
+    A verdict for a transient status, a no-data reply (see `missing_data`), any other non-200
+    or a content type other than `media_type`; None when the body is worth reading.
+    """
+    transient = transient_or_final(status)
+    if transient:
+        return transient
+    empty = missing_data(status, body, what)
+    if empty:
+        return empty
+    if status != 200:
+        return Judgement(Verdict.FAIL, f"{what}: HTTP {status}, expected 200")
+    media = _media_type(content_type)
+    if media != media_type:
+        return Judgement(
+            Verdict.FAIL, f"{what}: content type {media or 'missing'!r}, expected {media_type}"
+        )
+    return None
+
+
+def judge_health(status: int, content_type: str | None, body: bytes) -> Judgement:
+    transient = transient_or_final(status)
+    if transient:
+        return transient
+    if status != 200:
+        return Judgement(Verdict.FAIL, f"health: HTTP {status}, expected 200")
+    try:
+        document = _json(body)
+    except (UnicodeDecodeError, ValueError):
+        return Judgement(Verdict.FAIL, f"health: body is not JSON ({body[:60]!r})")
+    state = document.get("status") if isinstance(document, dict) else None
+    if state != "ok":
+        return Judgement(Verdict.FAIL, f"health: status is {state!r}, expected 'ok'")
+    return Judgement(Verdict.PASS, f"health: status {state!r}")
+
+
+def judge_tile(status: int, content_type: str | None, body: bytes, size: int) -> Judgement:
+    unfit = _data_reply_problem("tile", "image/png", status, content_type, body)
+    if unfit:
+        return unfit
+    problem = png_problem(body, size)
+    if problem:
+        return Judgement(Verdict.FAIL, f"tile: {problem}")
+    return Judgement(Verdict.PASS, f"tile: valid {size}x{size} PNG, {len(body)} bytes")
+
+
+def _iso(text: object) -> bool:
+    if not isinstance(text, str) or "T" not in text:
+        return False
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def judge_timeseries(status: int, content_type: str | None, body: bytes) -> Judgement:
+    unfit = _data_reply_problem("timeseries", "application/json", status, content_type, body)
+    if unfit:
+        return unfit
+    try:
+        document = _json(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        return Judgement(Verdict.FAIL, f"timeseries: invalid JSON ({exc})")
+    if not isinstance(document, dict):
+        return Judgement(Verdict.FAIL, "timeseries: JSON is not an object with times/values")
+    times, values = document.get("times"), document.get("values")
+    if not isinstance(times, list) or not isinstance(values, list):
+        return Judgement(Verdict.FAIL, "timeseries: `times` and `values` must both be lists")
+    if len(times) != len(values):
+        return Judgement(Verdict.FAIL, f"timeseries: {len(times)} times but {len(values)} values")
+    if not times:
+        return Judgement(Verdict.NO_DATA, "timeseries: empty series (no data yet)")
+    bad = next((t for t in times if not _iso(t)), None)
+    if bad is not None:
+        return Judgement(Verdict.FAIL, f"timeseries: {bad!r} is not an ISO-8601 timestamp")
+    if any(v is not None and not isinstance(v, int | float) for v in values):
+        return Judgement(Verdict.FAIL, "timeseries: `values` holds non-numbers")
+    return Judgement(Verdict.PASS, f"timeseries: {len(times)} points {times[0]} .. {times[-1]}")
+
+
+def judge_metrics(
+    status: int, content_type: str | None, body: bytes, required: Sequence[str]
+) -> Judgement:
+    transient = transient_or_final(status)
+    if transient:
+        return transient
+    if status != 200:
+        return Judgement(Verdict.FAIL, f"metrics: HTTP {status}, expected 200")
+    try:
+        families = list(text_string_to_metric_families(body.decode("utf-8")))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return Judgement(Verdict.FAIL, f"metrics: not Prometheus text format ({exc})")
+    names = {s.name for f in families for s in f.samples} | {f.name for f in families}
+    # The parser drops a counter's `_total`; a labelled counter has no samples before use.
+    names |= {f"{f.name}_total" for f in families if f.type == "counter"}
+    missing = [name for name in required if name not in names]
+    if missing:
+        return Judgement(Verdict.FAIL, f"metrics: missing {', '.join(missing)}")
+    return Judgement(Verdict.PASS, f"metrics: {len(families)} families, required names present")
+
+
+# --- I/O edge --------------------------------------------------------------------------------
+
+
+Judge = Callable[[int, str | None, bytes], Judgement]
+
+
+@dataclass(frozen=True)
+class _Check:
+    name: str
+    path: str
+    params: Mapping[str, str]
+    judge: Judge
+
+
+def _checks(config: SmokeConfig) -> list[_Check]:
+    return [
+        _Check("health", config.health_path, {}, judge_health),
+        _Check(
+            "tile",
+            config.tile_path,
+            {},
+            lambda s, c, b: judge_tile(s, c, b, config.tile_size),
+        ),
+        _Check("timeseries", config.timeseries_path, config.timeseries_params, judge_timeseries),
+        _Check(
+            "metrics",
+            config.metrics_path,
+            {},
+            lambda s, c, b: judge_metrics(s, c, b, config.required_metrics),
+        ),
+    ]
+
+
+def _tls_failure(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
+
+
+def _transport_judgement(exc: httpx.HTTPError, url: str, config: SmokeConfig) -> Judgement:
+    if _tls_failure(exc):
+        return Judgement(
+            Verdict.FAIL,
+            f"TLS handshake with {url} failed ({exc}); fix the certificate or pass the CA bundle "
+            "that signed it (verify_tls / --ca-bundle)",
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return Judgement(
+            Verdict.FAIL,
+            f"no answer within {config.request_timeout_s:g} s ({type(exc).__name__})",
+            retry=True,
+        )
+    return Judgement(Verdict.FAIL, f"{type(exc).__name__}: {exc}", retry=True)
+
+
+async def _run_check(
+    client: httpx.AsyncClient, check: _Check, config: SmokeConfig, clock: Callable[[], float]
+) -> CheckResult:
+    started = clock()
+    url = str(client.base_url).rstrip("/") + check.path  # as httpx merges it: prefix kept
+    attempts = 0
+    while True:
+        attempts += 1
+        status: int | None = None
+        try:
+            response = await client.get(check.path, params=dict(check.params))
+            status = response.status_code
+            judgement = check.judge(status, response.headers.get("content-type"), response.content)
+        except httpx.HTTPError as exc:
+            judgement = _transport_judgement(exc, url, config)
+        elapsed = clock() - started
+        delay = (
+            next_delay(attempts, config, config.deadline_s - elapsed) if judgement.retry else None
+        )
+        if delay is None:
+            detail = judgement.detail
+            if judgement.retry:
+                detail = f"gave up after {attempts} attempts in {elapsed:.1f} s: {detail}"
+            return CheckResult(
+                check.name, url, judgement.verdict, detail, attempts, elapsed, status
+            )
+        await anyio.sleep(delay)
+
+
+def _validate_base_url(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SmokeError(
+            f"smoke: base URL {base_url!r} is not http(s)://host[:port]; give the service's "
+            "address, e.g. the load balancer's https URL"
+        )
+    return base_url.rstrip("/")
+
+
+async def run_smoke(
+    base_url: str,
+    config: SmokeConfig | None = None,
+) -> SmokeReport:
+    """Run every check concurrently against ``base_url``; never raises for a broken service."""
+    config = config or SmokeConfig()
+    config.validate()
+    base = _validate_base_url(base_url)
+    clock = time.monotonic
+    started = clock()
+    timeout = httpx.Timeout(config.request_timeout_s)
+    verify: bool | ssl.SSLContext = (
+        config.verify_tls
+        if isinstance(config.verify_tls, bool)
+        else (ssl.create_default_context(cafile=config.verify_tls))
+    )
+    checks = _checks(config)
+    results: dict[str, CheckResult] = {}
+    async with httpx.AsyncClient(
+        base_url=base, timeout=timeout, verify=verify, follow_redirects=False
+    ) as client:
+
+        async def one(check: _Check) -> None:
+            results[check.name] = await _run_check(client, check, config, clock)
+
+        # Metrics last: by then the other checks' requests have been counted.
+        async with anyio.create_task_group() as group:
+            for check in checks[:-1]:
+                group.start_soon(one, check)
+        await one(checks[-1])
+    return SmokeReport(
+        base_url=base,
+        results=tuple(results[c.name] for c in checks),
+        duration_s=clock() - started,
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m shipyard.tools.smoke", description=__doc__)
+    parser.add_argument("base_url")
+    parser.add_argument("--deadline", type=float, default=60.0, help="per check, seconds")
+    parser.add_argument("--timeout", type=float, default=5.0, help="per request, seconds")
+    parser.add_argument("--ca-bundle", help="PEM bundle of the CA that signed the service")
+    parser.add_argument("--health-path", default=SmokeConfig.health_path)
+    parser.add_argument("--tile-path", default=SmokeConfig.tile_path)
+    parser.add_argument("--timeseries-path", default=SmokeConfig.timeseries_path)
+    parser.add_argument(
+        "--timeseries-query",
+        help="query string replacing the default parameters, e.g. 'lon=1&lat=2&start=...'",
+    )
+    parser.add_argument("--metrics-path", default=SmokeConfig.metrics_path)
+    parser.add_argument(
+        "--require-metric", action="append", help="metric name that must be present (repeat)"
+    )
+    parser.add_argument("--no-data-fails", action="store_true", help="treat no-data as failure")
+    parser.add_argument("--json-out", type=Path)
+    parser.add_argument("--markdown-out", type=Path)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Exit 0 pass (or no-data unless --no-data-fails), 1 fail, 2 bad configuration."""
+    args = _parser().parse_args(argv)
+    config = SmokeConfig(
+        deadline_s=args.deadline,
+        request_timeout_s=args.timeout,
+        health_path=args.health_path,
+        tile_path=args.tile_path,
+        timeseries_path=args.timeseries_path,
+        metrics_path=args.metrics_path,
+        verify_tls=args.ca_bundle or True,
+    )
+    if args.timeseries_query is not None:
+        config = replace(config, timeseries_params=dict(parse_qsl(args.timeseries_query)))
+    if args.require_metric:
+        config = replace(config, required_metrics=tuple(args.require_metric))
+    try:
+        report = anyio.run(run_smoke, args.base_url, config)
+    except SmokeError as exc:
+        print(f"smoke error: {exc}", file=sys.stderr)
+        return 2
+    print(report.to_markdown(), end="")
+    if args.json_out:
+        args.json_out.write_text(report.to_json() + "\n", encoding="utf-8")
+    if args.markdown_out:
+        args.markdown_out.write_text(report.to_markdown(), encoding="utf-8")
+    return 0 if report.ok(allow_no_data=not args.no_data_fails) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
