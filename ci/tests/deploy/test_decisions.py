@@ -263,11 +263,38 @@ def test_image_references() -> None:
 def test_config_validation_names_the_input() -> None:
     with pytest.raises(DeployError, match="repeat a name"):
         DeployConfig(cluster="c", image="repo:v1", services=("tiles", "tiles"))
-    with pytest.raises(DeployError, match="poll interval must be positive"):
+    with pytest.raises(DeployError, match="poll interval 0 is not a positive finite number"):
         DeployConfig(cluster="c", image="repo:v1", poll_interval_seconds=0)
     with pytest.raises(DeployError, match="cluster is empty"):
         DeployConfig(cluster=" ", image="repo:v1")
     assert DeployConfig(cluster="c", image="repo:v1").services == ("tiles", "timeseries")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [
+        ("poll_interval_seconds", float("nan"), "poll interval nan"),
+        ("timeout_seconds", float("inf"), "timeout inf"),
+        ("rollback_timeout_seconds", float("-inf"), "rollback timeout -inf"),
+        ("grace_seconds", -1.0, "grace -1.0"),
+    ],
+)
+def test_durations_must_be_finite_and_positive(setting: str, value: float, named: str) -> None:
+    with pytest.raises(DeployError, match=f"^{named} is not a positive finite number of seconds"):
+        DeployConfig(cluster="c", image="repo:v1", **{setting: value})
+
+
+@pytest.mark.parametrize("region", ["ap southeast 2", "AP-SOUTHEAST-2", "sydney", "ap-southeast-"])
+def test_a_malformed_region_is_named(region: str) -> None:
+    with pytest.raises(DeployError, match="is not an AWS region name; pass one like"):
+        DeployConfig(cluster="c", image="repo:v1", region=region)
+
+
+@pytest.mark.parametrize(
+    "region", ["ap-southeast-2", "us-gov-west-1", "cn-north-1", "il-central-1"]
+)
+def test_real_region_names_pass(region: str) -> None:
+    assert DeployConfig(cluster="c", image="repo:v1", region=region).region == region
 
 
 def test_credentials_and_redaction() -> None:
