@@ -11,8 +11,15 @@ import sys
 from pathlib import Path
 
 from shipyard.deploy import DeployConfig, DeployError, deploy, plan, rollback, verify
-from shipyard.deploy.config import DEFAULT_REGION, DEFAULT_SERVICES, parse_container_assignments
-from shipyard.deploy.report import load_restore_points
+from shipyard.deploy.config import (
+    DEFAULT_REGION,
+    DEFAULT_SERVICES,
+    RETRY_MODES,
+    parse_container_assignments,
+)
+from shipyard.deploy.interrupt import Interruption
+from shipyard.deploy.journal import Journal
+from shipyard.deploy.report import DeployReport, load_restore_points
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,7 +32,11 @@ def _parser() -> argparse.ArgumentParser:
         ("plan", "show each service's task definition diff; changes nothing"),
         ("verify", "pre-flight checks; changes nothing"),
         ("deploy", "deploy the image service by service"),
-        ("rollback", "return services to a report's restore points"),
+        (
+            "rollback",
+            "return services to a report's restore points, or (without --from-report) to "
+            "those an interrupted run left in AWS tags",
+        ),
     ):
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("--cluster", required=True)
@@ -54,6 +65,19 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--timeout", type=float, default=900.0, help="seconds per rollout")
         sub.add_argument("--poll-interval", type=float, default=5.0, help="seconds")
         sub.add_argument(
+            "--grace",
+            type=float,
+            default=7.0,
+            help="seconds a run stopped by SIGINT/SIGTERM keeps watching its rollbacks before it "
+            "writes its report (a second signal cuts it to 1 s)",
+        )
+        sub.add_argument(
+            "--retry-mode",
+            choices=RETRY_MODES,
+            default="standard",
+            help="botocore's retry mode for throttling and 5xx answers",
+        )
+        sub.add_argument(
             "--force", action="store_true", help="go on although a deployment is in progress"
         )
         sub.add_argument("--report-dir", type=Path, default=Path("deploy-report"))
@@ -61,8 +85,9 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument(
                 "--from-report",
                 type=Path,
-                help="deploy-report.json whose restore points to return to "
-                "(default: each service's previous revision)",
+                help="deploy-report.json whose restore points to return to (default: the "
+                "restore points the last interrupted run left in its services' AWS tags, else "
+                "each service's previous revision)",
             )
     return parser
 
@@ -85,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             endpoint_url=args.endpoint_url,
             timeout_seconds=args.timeout,
             poll_interval_seconds=args.poll_interval,
+            grace_seconds=args.grace,
+            retry_mode=args.retry_mode,
             force=args.force,
         )
         if args.command == "plan":
@@ -94,18 +121,39 @@ def main(argv: list[str] | None = None) -> int:
             result = verify(config)
             print(result.render())
             return 0 if result.ok else 1
-        if args.command == "deploy":
-            report = deploy(config, log=lambda line: print(line, flush=True))
-        else:
-            report = rollback(
-                config, log=lambda line: print(line, flush=True), report_path=args.from_report
-            )
+        return _run(args, config)
     except DeployError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    json_path, markdown_path = report.write(args.report_dir)
-    print(f"report: {json_path}")
-    print(f"summary: {markdown_path}")
+
+
+def _run(args: argparse.Namespace, config: DeployConfig) -> int:
+    """Deploy or roll back with signals handled, the journal and report written as it goes."""
+    journal = Journal(args.report_dir, args.command)
+    interruption = Interruption(config.grace_seconds)
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    report: DeployReport
+    with interruption.install():
+        if args.command == "deploy":
+            report = deploy(config, log=log, journal=journal, interruption=interruption)
+        else:
+            report = rollback(
+                config,
+                log=log,
+                report_path=args.from_report,
+                journal=journal,
+                interruption=interruption,
+            )
+    written = journal.checkpoint(report)
+    assert written is not None, "a journal with a directory writes the report"
+    print(f"report: {written[0]}")
+    print(f"summary: {written[1]}")
+    print(f"journal: {journal.path}")
+    if report.verdict == "interrupted":
+        return interruption.exit_code()
     return 0 if report.ok else 1
 
 
