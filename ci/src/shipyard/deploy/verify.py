@@ -75,8 +75,6 @@ def circuit_breaker_finding(name: str, service: dict[str, Any]) -> Finding | Non
 
 def marker_findings(config: DeployConfig, marker: Marker) -> list[Finding]:
     """An in-flight marker: a run that is still going, or died before it could finish."""
-    if not marker.in_flight:
-        return []
     return [
         Finding(
             f"service {marker.service}",
@@ -146,8 +144,12 @@ def _verify(config: DeployConfig, clients: Clients) -> VerifyResult:
             )
             continue
         result.services[name] = service
+        marker = read_marker(clients, str(service["serviceArn"]))
         busy = deployment_in_progress(service)
-        if busy:
+        if marker is not None and marker.in_flight:
+            # The marker names the run and what to run: more than "a deployment in progress".
+            findings += marker_findings(config, marker)
+        elif busy:
             findings.append(
                 Finding(
                     f"service {name}",
@@ -156,8 +158,6 @@ def _verify(config: DeployConfig, clients: Clients) -> VerifyResult:
                     blocking=not config.force,
                 )
             )
-        if marker := read_marker(clients, str(service["serviceArn"])):
-            findings += marker_findings(config, marker)
         breaker = circuit_breaker_finding(name, service)
         if breaker:
             findings.append(breaker)
