@@ -60,36 +60,41 @@ def _parser() -> argparse.ArgumentParser:
                 "(repeatable; terraform output container_names); a service not named uses "
                 "its task definition's only container",
             )
-        sub.add_argument("--region", default=DEFAULT_REGION)
-        sub.add_argument("--endpoint-url", help="AWS endpoint override, e.g. the rehearsal front")
-        sub.add_argument("--timeout", type=float, default=900.0, help="seconds per rollout")
-        sub.add_argument("--poll-interval", type=float, default=5.0, help="seconds")
-        sub.add_argument(
-            "--grace",
-            type=float,
-            default=7.0,
-            help="seconds a run stopped by SIGINT/SIGTERM keeps watching its rollbacks before it "
-            "writes its report (a second signal cuts it to 1 s)",
-        )
-        sub.add_argument(
-            "--retry-mode",
-            choices=RETRY_MODES,
-            default="standard",
-            help="botocore's retry mode for throttling and 5xx answers",
-        )
-        sub.add_argument(
-            "--force", action="store_true", help="go on although a deployment is in progress"
-        )
-        sub.add_argument("--report-dir", type=Path, default=Path("deploy-report"))
-        if name == "rollback":
-            sub.add_argument(
-                "--from-report",
-                type=Path,
-                help="deploy-report.json whose restore points to return to (default: the "
-                "restore points the last interrupted run left in its services' AWS tags, else "
-                "each service's previous revision)",
-            )
+        _add_run_options(sub, name)
     return parser
+
+
+def _add_run_options(sub: argparse.ArgumentParser, name: str) -> None:
+    """Where to act, how to wait and where to write: the options every command shares."""
+    sub.add_argument("--region", default=DEFAULT_REGION)
+    sub.add_argument("--endpoint-url", help="AWS endpoint override, e.g. the rehearsal front")
+    sub.add_argument("--timeout", type=float, default=900.0, help="seconds per rollout")
+    sub.add_argument("--poll-interval", type=float, default=5.0, help="seconds")
+    sub.add_argument(
+        "--grace",
+        type=float,
+        default=7.0,
+        help="seconds a run stopped by SIGINT/SIGTERM keeps watching its rollbacks before it "
+        "writes its report (a second signal cuts it to 1 s)",
+    )
+    sub.add_argument(
+        "--retry-mode",
+        choices=RETRY_MODES,
+        default="standard",
+        help="botocore's retry mode for throttling and 5xx answers",
+    )
+    sub.add_argument(
+        "--force", action="store_true", help="go on although a deployment is in progress"
+    )
+    sub.add_argument("--report-dir", type=Path, default=Path("deploy-report"))
+    if name == "rollback":
+        sub.add_argument(
+            "--from-report",
+            type=Path,
+            help="deploy-report.json whose restore points to return to (default: the "
+            "restore points the last interrupted run left in its services' AWS tags, else "
+            "each service's previous revision)",
+        )
 
 
 def _report_services(args: argparse.Namespace) -> tuple[str, ...]:

@@ -73,6 +73,27 @@ def circuit_breaker_finding(name: str, service: dict[str, Any]) -> Finding | Non
     )
 
 
+def in_flight_findings(
+    config: DeployConfig, clients: Clients, name: str, service: dict[str, Any]
+) -> list[Finding]:
+    """A run of ours still marked in flight, or else any deployment in progress."""
+    marker = read_marker(clients, str(service["serviceArn"]))
+    if marker is not None and marker.in_flight:
+        # The marker names the run and what to run: more than "a deployment in progress".
+        return marker_findings(config, marker)
+    busy = deployment_in_progress(service)
+    if not busy:
+        return []
+    return [
+        Finding(
+            f"service {name}",
+            f"a deployment is already in progress: {busy}",
+            "wait for it to finish, or pass force to deploy over it",
+            blocking=not config.force,
+        )
+    ]
+
+
 def marker_findings(config: DeployConfig, marker: Marker) -> list[Finding]:
     """An in-flight marker: a run that is still going, or died before it could finish."""
     return [
@@ -144,20 +165,7 @@ def _verify(config: DeployConfig, clients: Clients) -> VerifyResult:
             )
             continue
         result.services[name] = service
-        marker = read_marker(clients, str(service["serviceArn"]))
-        busy = deployment_in_progress(service)
-        if marker is not None and marker.in_flight:
-            # The marker names the run and what to run: more than "a deployment in progress".
-            findings += marker_findings(config, marker)
-        elif busy:
-            findings.append(
-                Finding(
-                    f"service {name}",
-                    f"a deployment is already in progress: {busy}",
-                    "wait for it to finish, or pass force to deploy over it",
-                    blocking=not config.force,
-                )
-            )
+        findings += in_flight_findings(config, clients, name, service)
         breaker = circuit_breaker_finding(name, service)
         if breaker:
             findings.append(breaker)
