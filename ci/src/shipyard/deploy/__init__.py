@@ -38,10 +38,10 @@ deregistered. The marker is cleared once every service is on a known task defini
 A signal noted by an `Interruption` (the CLI installs one for SIGINT/SIGTERM) stops the
 waiting, sends every touched service back to its restore point, watches them for the grace
 time and returns a report with verdict "interrupted". `rollback` without a report returns the
-services of the last run that left its in-flight marker to the restore points in their tags
-(else each service to its previous revision); with a report, it first checks that the report
-was made on this cluster, region, account and task-definition families. Throttling and 5xx
-answers are retried by botocore and then, while a rollout is watched, by the next poll. Every
+services (of `config.services`) that the last run marked in flight to the restore points in
+their tags (else each service to its previous revision); with a report, it first checks that
+the report was made on this cluster, region, account and task-definition families. Throttling
+and 5xx answers are retried by botocore, then by the engine each poll interval. Every
 message of `DeployError` names the thing and the fix; credentials, explicit or from boto3's
 chain, never appear in logs, errors, reprs, journals or reports.
 

@@ -455,9 +455,14 @@ def _roll_forward(run: _Run, report: DeployReport) -> None:
         try:
             phase = run.deploy_service(outcome)
         except Exception as error:  # never leave services half-deployed
-            outcome.verdict, outcome.reason = Phase.FAILED.value, _failure_text(error)
-            run.log(f"{outcome.service}: failed: {outcome.reason}")
-            phase = Phase.FAILED
+            # A signal cuts the retries of a throttled call short: that is no failure.
+            phase = (
+                Phase.INTERRUPTED
+                if isinstance(error, DeployError) and error.transient and run.interruption.requested
+                else Phase.FAILED
+            )
+            outcome.verdict, outcome.reason = phase.value, _failure_text(error)
+            run.log(f"{outcome.service}: {phase.value}: {outcome.reason}")
         # Registered means an update may have reached ECS: rolling back a service that was not
         # changed only watches it stay where it is.
         if outcome.new_task_definition is not None:
@@ -571,9 +576,9 @@ def rollback(
 
     With `report_path`: the report's restore points, once the report is shown to be made on
     this cluster, region and account for the task-definition families the services run.
-    Without: the restore points the last interrupted run left in its services' AWS tags (all
-    of its services); when no run left a marker, each of `config.services` to its previous
-    revision. Every rollback is sent before any is watched.
+    Without: the restore points the last interrupted run left in the AWS tags of
+    `config.services` (every one of them it marked); when no run left a marker, each of
+    `config.services` to its previous revision. Every rollback is sent before any is watched.
     """
     with redacted_errors(config.secrets()):
         run = _start(config, log, clients, clock, sleep, journal, interruption)
@@ -664,53 +669,52 @@ def _finish_rollback(run: _Run, report: DeployReport, planned: _RollbackPlan) ->
 
 def _rollback_plan(run: _Run, report_path: Path | None, account: str) -> _RollbackPlan:
     config = run.config
+    services = {name: run.describe(name) for name in config.services}
+    found = {m.service: m for m in markers.read_markers(run.clients, list(services.values()))}
     if report_path is not None:
-        recorded = load_recorded_run(report_path)
-        points = {p.service: p.task_definition for p in recorded.restore_points}
-        missing = [s for s in config.services if s not in points]
-        if missing:
-            raise DeployError(
-                f"report {report_path} has no restore point for {', '.join(missing)}; pass only "
-                f"the services it lists ({', '.join(points)})"
-            )
-        services = {name: run.describe(name) for name in config.services}
-        current = {name: str(s["taskDefinition"]) for name, s in services.items()}
-        problems = binding_problems(
-            recorded, cluster=config.cluster, region=config.region, account=account, current=current
+        targets = _report_targets(run, report_path, account, services)
+    elif interrupted := markers.last_interrupted_run(list(found.values())):
+        run.log(
+            f"run {interrupted[0].run_id} (started {interrupted[0].started_at}, image "
+            f"{interrupted[0].image}) did not finish: returning "
+            f"{', '.join(m.service for m in interrupted)} to the restore points in its tags"
         )
-        if problems:
-            raise DeployError(
-                f"report {report_path} does not belong to cluster {config.cluster} in "
-                f"{config.region}: {'; '.join(problems)}; pass the report a deploy to this "
-                "cluster wrote, or leave --from-report out to use the restore points in AWS"
-            )
-        targets = {name: points[name] for name in config.services}
+        services = {m.service: services[m.service] for m in interrupted}
+        targets = {m.service: m.restore_task_definition for m in interrupted}
     else:
-        interrupted = markers.last_interrupted_run(
-            markers.read_cluster_markers(run.clients, config.cluster)
-        )
-        if interrupted:
-            run.log(
-                f"run {interrupted[0].run_id} (started {interrupted[0].started_at}, image "
-                f"{interrupted[0].image}) did not finish: returning "
-                f"{', '.join(m.service for m in interrupted)} to the restore points in its tags"
-            )
-            services = {m.service: run.describe(m.service) for m in interrupted}
-            targets = {m.service: m.restore_task_definition for m in interrupted}
-        else:
-            services = {name: run.describe(name) for name in config.services}
-            targets = {
-                name: _previous_of(run, name, str(s["taskDefinition"]))
-                for name, s in services.items()
-            }
-    marked = {
-        name: m
-        for name, s in services.items()
-        if (m := markers.read_marker(run.clients, str(s["serviceArn"]))) and m.in_flight
-    }
+        targets = {
+            name: _previous_of(run, name, str(s["taskDefinition"])) for name, s in services.items()
+        }
+    marked = {name: m for name, m in found.items() if m.in_flight and name in services}
     for name, service in services.items():
         _refuse_if_busy(run, name, service, marked.get(name))
     return _RollbackPlan(services, targets, marked)
+
+
+def _report_targets(
+    run: _Run, report_path: Path, account: str, services: dict[str, dict[str, Any]]
+) -> dict[str, str]:
+    """The report's restore points, once the report is shown to belong to these services."""
+    config = run.config
+    recorded = load_recorded_run(report_path)
+    points = {p.service: p.task_definition for p in recorded.restore_points}
+    missing = [s for s in config.services if s not in points]
+    if missing:
+        raise DeployError(
+            f"report {report_path} has no restore point for {', '.join(missing)}; pass only "
+            f"the services it lists ({', '.join(points)})"
+        )
+    current = {name: str(s["taskDefinition"]) for name, s in services.items()}
+    problems = binding_problems(
+        recorded, cluster=config.cluster, region=config.region, account=account, current=current
+    )
+    if problems:
+        raise DeployError(
+            f"report {report_path} does not belong to cluster {config.cluster} in "
+            f"{config.region}: {'; '.join(problems)}; pass the report a deploy to this "
+            "cluster wrote, or leave --from-report out to use the restore points in AWS"
+        )
+    return {name: points[name] for name in config.services}
 
 
 def _refuse_if_busy(

@@ -107,13 +107,9 @@ def read_marker(clients: Clients, service_arn: str) -> Marker | None:
     return parse_marker(service_arn, tags)
 
 
-def read_cluster_markers(clients: Clients, cluster: str) -> list[Marker]:
-    """The markers on every service of `cluster`."""
-    arns: list[str] = []
-    with aws(f"cluster {cluster} (ListServices)"):
-        for page in clients.ecs.get_paginator("list_services").paginate(cluster=cluster):
-            arns += page.get("serviceArns", [])
-    return [m for arn in arns if (m := read_marker(clients, arn)) is not None]
+def read_markers(clients: Clients, services: list[dict[str, Any]]) -> list[Marker]:
+    """The markers on `services` (DescribeServices answers)."""
+    return [m for s in services if (m := read_marker(clients, str(s["serviceArn"]))) is not None]
 
 
 def mark(clients: Clients, service: dict[str, Any], tags: list[dict[str, str]]) -> None:
