@@ -78,6 +78,13 @@ def _add_run_options(sub: argparse.ArgumentParser, name: str) -> None:
         "writes its report (a second signal cuts it to 1 s)",
     )
     sub.add_argument(
+        "--max-attempts",
+        type=int,
+        default=10,
+        help="tries of one AWS call before the engine itself waits a poll interval and tries "
+        "again (throttling and 5xx only, within the timeout)",
+    )
+    sub.add_argument(
         "--retry-mode",
         choices=RETRY_MODES,
         default="standard",
@@ -117,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             poll_interval_seconds=args.poll_interval,
             grace_seconds=args.grace,
             retry_mode=args.retry_mode,
+            max_attempts=args.max_attempts,
             force=args.force,
         )
         if args.command == "plan":

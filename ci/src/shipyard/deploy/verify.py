@@ -120,7 +120,10 @@ def verify(config: DeployConfig, clients: Clients | None = None) -> VerifyResult
     with redacted_errors(config.secrets()):
         clients = clients or connect(config)
         with redacted_errors(clients.secrets):
-            return scrubbed(_verify(config, clients), clients.secrets)
+            result = _verify(config, clients)
+    # Only the text a person reads is scrubbed: the services' data is input to the deploy.
+    result.findings = scrubbed(result.findings, clients.secrets)
+    return result
 
 
 def _verify(config: DeployConfig, clients: Clients) -> VerifyResult:
