@@ -56,6 +56,8 @@ def test_a_foreign_deployment_on_the_second_service_is_a_conflict_and_left_alone
     assert report.restore_points[1].task_definition == before["timeseries"]
     families = ecs.list_task_definitions(familyPrefix=definition["family"])["taskDefinitionArns"]
     assert len(families) == 2, "only the seeded and the foreign revision"
+    assert arn_of(rig, "tiles") == outcome(report, "tiles").new_task_definition
+    assert rig.front.calls[ECS + "DeregisterTaskDefinition"] == 0
 
 
 def test_a_report_from_another_cluster_is_refused_before_any_change(
@@ -76,6 +78,7 @@ def test_a_report_from_another_cluster_is_refused_before_any_change(
     assert f"{staging.account.cluster}-tiles" in message
     assert "not of the family" in message
     assert production.mutating_calls() == 0
+    assert production.front.calls[ECS + "TagResource"] == 0
     assert {s: arn_of(production, s) for s in before} == before
 
 
@@ -106,6 +109,8 @@ def test_twenty_throttled_polls_and_updates_in_a_row_still_succeed(make_rig: Rig
     assert rig.front.calls["throttled:DescribeServices"] == 20
     assert outcome(report, "tiles").rollback is None
     assert any("throttling or failing transiently" in line for line in rig.lines)
+    assert arn_of(rig, "tiles") == outcome(report, "tiles").new_task_definition
+    assert rig.front.calls[ECS + "DeregisterTaskDefinition"] == 0
 
 
 def test_an_unexpected_error_inside_a_rollback_still_ends_in_a_report(
@@ -144,6 +149,8 @@ def test_an_unexpected_error_inside_a_rollback_still_ends_in_a_report(
     assert report["verdict"] == "failed"
     assert "unexpected ValueError in the deploy engine" in report["reason"]
     assert report["services"][0]["rollback"]["verdict"] == "failed"
+    assert arn_of(rig, "tiles") == deployed.restore_points[0].task_definition, "the call was sent"
+    assert rig.front.calls[ECS + "DeregisterTaskDefinition"] == 0
 
 
 def test_credentials_from_the_chain_never_leak_through_aws_text(
