@@ -537,3 +537,22 @@ def test_throttling_and_5xx_are_transient_other_refusals_are_not() -> None:
     assert not transient(answer("InvalidParameterException", 400))
     assert not transient(answer("AccessDeniedException", 403))
     assert describe_error(answer("ThrottlingException", 400), "x").transient
+
+
+def test_credentials_from_the_chain_are_hidden_but_not_a_short_placeholder() -> None:
+    from shipyard.deploy.aws import boto3_session, chain_secrets
+
+    real = boto3_session(
+        "ap-southeast-2",
+        aws_access_key_id="AKIAREALLOOKING00001",
+        aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    )
+    placeholder = boto3_session(
+        "ap-southeast-2", aws_access_key_id="rehearsal", aws_secret_access_key="rehearsal"
+    )
+
+    assert chain_secrets(real) == (
+        "AKIAREALLOOKING00001",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    )
+    assert chain_secrets(placeholder) == ()

@@ -128,7 +128,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"## {report['operation'].capitalize()} {mark} {report['verdict']}",
         "",
         f"Cluster `{report['cluster']}` in `{report['region']}`"
-        + (f", image `{report['image']}`" if report.get("image") else ""),
+        + (f", image `{report['image']}`" if report.get("image") else "")
+        + (f", run `{report['run_id']}`" if report.get("run_id") else ""),
         "",
     ]
     if report.get("reason"):
