@@ -282,3 +282,22 @@ def test_a_bad_number_is_a_one_line_error_before_any_change(
         "pass e.g. 5"
     ]
     assert rig.mutating_calls() == 0
+
+
+def test_a_throttled_rollback_after_a_signal_is_retried_within_the_grace(
+    make_rig: RigFactory, tmp_path: Path
+) -> None:
+    rig = make_rig(faults=("tiles=slow",), services=("tiles",))
+    before = rig.service("tiles")["taskDefinition"]
+    run = DeployProcess(rig, "deploy", tmp_path, "--service", "tiles", "--max-attempts", "1")
+    run.wait_for(started("tiles"))
+
+    rig.front.throttle.update({"UpdateService": 5})
+    run.signal(signal.SIGTERM)
+
+    assert run.finish() == 128 + signal.SIGTERM
+    tiles = by_service(report_of(tmp_path))["tiles"]
+    assert tiles["rollback"]["verdict"] == "succeeded", tiles["rollback"]["reason"]
+    assert rig.front.calls["throttled:UpdateService"] == 5
+    assert rig.service("tiles")["taskDefinition"] == before
+    assert rig.front.calls[ECS + "DeregisterTaskDefinition"] == 0

@@ -101,6 +101,8 @@ class _Run:
     seen_events: dict[str, set[str]] = field(default_factory=dict)
     # Per service, the deployment ids it had when this run recorded its restore point.
     known: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Once rolling back, a signal no longer cuts retries short: only the grace's deadline does.
+    rolling_back: bool = False
 
     def patiently(self, what: str, call: Callable[[], T], until: float) -> T:
         """`call`, tried again each poll interval while AWS throttles or answers 5xx."""
@@ -108,7 +110,12 @@ class _Run:
             try:
                 return call()
             except DeployError as error:
-                if not error.transient or self.clock() >= until or self.interruption.requested:
+                abandoned = self.interruption.requested and not self.rolling_back
+                if (
+                    not error.transient
+                    or abandoned
+                    or self.clock() >= min(until, self.interruption.deadline())
+                ):
                     raise
                 self.log(f"{what}: AWS is throttling or failing transiently; trying again")
                 self.sleep(self.config.poll_interval_seconds)
@@ -299,6 +306,7 @@ class _Run:
         self, targets: list[tuple[str, str]], report: DeployReport
     ) -> dict[str, RollbackOutcome]:
         """Start every rollback first, then watch each: a signal must find them all sent."""
+        self.rolling_back = True
         started = [(name, *self.start_rollback(name, target)) for name, target in targets]
         outcomes = {name: rolled for name, rolled, _ in started}
         for service in report.services:
