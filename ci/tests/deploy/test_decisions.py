@@ -517,6 +517,7 @@ def test_foreign_deployments_and_settled_services() -> None:
     assert settled(rolled)
     assert settled(ServiceOutcome("tiles", OLD, None, NEW, verdict="succeeded"))
     assert settled(ServiceOutcome("tiles", OLD, None, verdict="not_started"))
+    assert settled(ServiceOutcome("tiles", OLD, None, verdict="failed")), "failed before a change"
 
 
 def test_throttling_and_5xx_are_transient_other_refusals_are_not() -> None:

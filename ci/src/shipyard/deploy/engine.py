@@ -84,6 +84,8 @@ def foreign_deployments(service: dict[str, Any], known: frozenset[str]) -> list[
 
 def settled(outcome: ServiceOutcome) -> bool:
     """Whether a service ended on a known task definition: its new one, or its restore point."""
+    if outcome.new_task_definition is None:
+        return True  # never registered, so never updated: still on its restore point
     if outcome.verdict in (Phase.SUCCEEDED.value, Phase.CONFLICT.value, "not_started"):
         return outcome.rollback is None or outcome.rollback.verdict == Phase.SUCCEEDED.value
     return outcome.rollback is not None and outcome.rollback.verdict == Phase.SUCCEEDED.value
