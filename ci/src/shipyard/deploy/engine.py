@@ -549,10 +549,11 @@ def _finish(run: _Run, report: DeployReport) -> DeployReport:
     else:
         report.reason += (
             "; the services keep their in-flight marker in AWS: to return them to their restore "
-            "points run "
+            "points run `"
             + markers.rollback_command(
                 run.config.cluster, run.config.region, run.config.endpoint_url
             )
+            + "`"
         )
     report.finished_at = now_iso()
     run.journal.record("run_ended", verdict=report.verdict, reason=report.reason)

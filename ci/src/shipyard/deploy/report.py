@@ -149,7 +149,11 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"{rollback.get('verdict', '-')} |"
         )
     for service in report["services"]:
-        details = [service.get("reason")] if service["verdict"] != "succeeded" else []
+        details = (
+            [service["reason"]]
+            if service["verdict"] != "succeeded" and service.get("reason")
+            else []
+        )
         rollback = service.get("rollback")
         if rollback and rollback.get("reason"):
             details.append(
