@@ -209,3 +209,28 @@ def test_a_malformed_region_is_a_one_line_error(
         "error: region 'ap southeast 2' is not an AWS region name; pass one like ap-southeast-2\n"
     )
     assert rig.mutating_calls() == 0
+
+
+def test_a_run_that_marks_the_services_at_the_same_time_stops_this_one_before_any_change(
+    make_rig: RigFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shipyard.deploy import markers
+
+    rig = make_rig()
+    real_mark = markers.mark
+    other = markers.RunIdentity("20261204T000000Z-0ther0", "2026-12-04T00:00:00+00:00", "x")
+
+    def mark_then_race(clients: Any, service: dict[str, Any], tags: list[Any]) -> None:
+        real_mark(clients, service, tags)
+        if service["serviceName"] == "timeseries":
+            td = str(service["taskDefinition"])
+            real_mark(clients, service, markers.restore_tags(other, td, None))
+
+    monkeypatch.setattr(markers, "mark", mark_then_race)
+    with pytest.raises(DeployError, match="two deploys are running at once") as refused:
+        deploy(rig.config(), log=rig.log)
+
+    assert other.run_id in str(refused.value)
+    assert rig.mutating_calls() == 0
+    assert markers.IN_FLIGHT not in rig.tags("tiles"), "this run's own marker is withdrawn"
+    assert rig.tags("timeseries")[markers.IN_FLIGHT] == other.run_id, "the other's is kept"

@@ -453,6 +453,25 @@ def _mark(
             ) from None
         marked.append(point.service)
         run.journal.record("marked", service=point.service, run_id=identity.run_id)
+    _refuse_a_concurrent_run(run, identity, services)
+
+
+def _refuse_a_concurrent_run(
+    run: _Run, identity: markers.RunIdentity, services: dict[str, Any]
+) -> None:
+    """Read the markers back: another run that marked a service since owns it (last writer)."""
+    found = markers.read_markers(run.clients, [services[name] for name in run.config.services])
+    others = [m for m in found if m.in_flight and m.run_id != identity.run_id]
+    if not others:
+        return
+    for marker in found:
+        if marker.run_id == identity.run_id:
+            _clear_marker(run, marker.service)
+    raise DeployError(
+        f"run {others[0].run_id} marked service {others[0].service} while this run was marking "
+        "its services: two deploys are running at once, and this one changed nothing; let the "
+        "other finish (a workflow concurrency group keeps them apart), then deploy again"
+    )
 
 
 def _roll_forward(run: _Run, report: DeployReport) -> None:
