@@ -105,7 +105,8 @@ def marker_findings(config: DeployConfig, marker: Marker) -> list[Finding]:
             "if that run is no longer going, return its services to their restore points with "
             f"`{rollback_command(config.cluster, config.region, config.endpoint_url)}` (or "
             f"`dagger call rollback --cluster {config.cluster} --region {config.region}` with "
-            "the deploy credentials), then deploy again",
+            "the deploy credentials), then deploy again; force deploys anyway and records the "
+            "current task definitions as the new restore points",
             blocking=not config.force,
         )
     ]
