@@ -301,3 +301,30 @@ def test_a_throttled_rollback_after_a_signal_is_retried_within_the_grace(
     assert rig.front.calls["throttled:UpdateService"] == 5
     assert rig.service("tiles")["taskDefinition"] == before
     assert rig.front.calls[ECS + "DeregisterTaskDefinition"] == 0
+
+
+def test_under_githubs_cancellation_timing_the_report_is_written_before_sigkill(
+    make_rig: RigFactory, tmp_path: Path
+) -> None:
+    # GitHub cancels with SIGINT, SIGTERM 7.5 s later, SIGKILL 2.5 s after that. The rollback
+    # here cannot settle in that time, so the run must give up watching and report in time.
+    rig = make_rig(faults=("tiles=slow",))
+    rig.front.model.faults.append(Fault("tiles", FaultKind.SLOW, from_update=2))
+    run = DeployProcess(rig, "deploy", tmp_path)
+    run.wait_for(started("tiles"))
+
+    cancelled_at = time.monotonic()
+    run.signal(signal.SIGINT)
+    for signum, at in ((signal.SIGTERM, 7.5), (signal.SIGKILL, 10.0)):
+        try:
+            run.process.wait(timeout=max(0.0, cancelled_at + at - time.monotonic()))
+            break
+        except subprocess.TimeoutExpired:
+            run.signal(signum)
+
+    assert run.finish() == 128 + signal.SIGINT, "exited on its own, before SIGTERM"
+    assert time.monotonic() - cancelled_at < 7.5
+    report = report_of(tmp_path)
+    assert report["verdict"] == "interrupted"
+    assert by_service(report)["tiles"]["rollback"]["verdict"] == "in_progress"
+    assert rig.tags("tiles")[IN_FLIGHT] == report["run_id"]
