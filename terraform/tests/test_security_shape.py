@@ -23,6 +23,9 @@ DEPLOY_ACTIONS = {
     "ecr:UploadLayerPart",
     "ecs:DescribeClusters",
     "ecs:DescribeServices",
+    "ecs:ListTagsForResource",
+    "ecs:TagResource",
+    "ecs:UntagResource",
     "ecs:DescribeTaskDefinition",
     "ecs:DescribeTasks",
     "ecs:ListTaskDefinitions",
@@ -110,7 +113,8 @@ def test_deploy_role_allows_every_call_the_deploy_engine_makes(tree: TerraformTr
     """The engine's boto3 calls, read from its source: a new call without its IAM action fails
     here before it fails in a real deploy with AccessDenied."""
     calls: set[tuple[str, str]] = set()
-    for path in sorted((tree.repo_root / "ci" / "src" / "shipyard" / "tools" / "deploy").glob("*.py")):
+    engine = tree.repo_root / "ci" / "src" / "shipyard" / "tools" / "deploy"
+    for path in sorted(engine.glob("*.py")):
         text = path.read_text(encoding="utf-8")
         calls |= {c for c in ENGINE_CALL.findall(text) if c[1] != "get_paginator"}
         calls |= set(ENGINE_PAGINATOR.findall(text))

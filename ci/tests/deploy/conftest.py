@@ -85,6 +85,12 @@ class Rig:
         answer = self.client("ecs").describe_services(cluster=self.account.cluster, services=[name])
         return dict(answer["services"][0])
 
+    def tags(self, name: str) -> dict[str, str]:
+        """The tags on service `name`, as a mapping."""
+        arn = self.service(name)["serviceArn"]
+        tags = self.client("ecs").list_tags_for_resource(resourceArn=arn)["tags"]
+        return {t["key"]: t["value"] for t in tags}
+
     def mutating_calls(self) -> int:
         mutating = ("RegisterTaskDefinition", "UpdateService", "DeregisterTaskDefinition")
         return sum(n for op, n in self.front.calls.items() if op.endswith(mutating))

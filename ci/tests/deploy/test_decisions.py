@@ -263,11 +263,38 @@ def test_image_references() -> None:
 def test_config_validation_names_the_input() -> None:
     with pytest.raises(DeployError, match="repeat a name"):
         DeployConfig(cluster="c", image="repo:v1", services=("tiles", "tiles"))
-    with pytest.raises(DeployError, match="poll interval must be positive"):
+    with pytest.raises(DeployError, match="poll interval 0 is not a positive finite number"):
         DeployConfig(cluster="c", image="repo:v1", poll_interval_seconds=0)
     with pytest.raises(DeployError, match="cluster is empty"):
         DeployConfig(cluster=" ", image="repo:v1")
     assert DeployConfig(cluster="c", image="repo:v1").services == ("tiles", "timeseries")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [
+        ("poll_interval_seconds", float("nan"), "poll interval nan"),
+        ("timeout_seconds", float("inf"), "timeout inf"),
+        ("rollback_timeout_seconds", float("-inf"), "rollback timeout -inf"),
+        ("grace_seconds", -1.0, "grace -1.0"),
+    ],
+)
+def test_durations_must_be_finite_and_positive(setting: str, value: float, named: str) -> None:
+    with pytest.raises(DeployError, match=f"^{named} is not a positive finite number of seconds"):
+        DeployConfig(cluster="c", image="repo:v1", **{setting: value})
+
+
+@pytest.mark.parametrize("region", ["ap southeast 2", "AP-SOUTHEAST-2", "sydney", "ap-southeast-"])
+def test_a_malformed_region_is_named(region: str) -> None:
+    with pytest.raises(DeployError, match="is not an AWS region name; pass one like"):
+        DeployConfig(cluster="c", image="repo:v1", region=region)
+
+
+@pytest.mark.parametrize(
+    "region", ["ap-southeast-2", "us-gov-west-1", "cn-north-1", "il-central-1"]
+)
+def test_real_region_names_pass(region: str) -> None:
+    assert DeployConfig(cluster="c", image="repo:v1", region=region).region == region
 
 
 def test_credentials_and_redaction() -> None:
@@ -379,3 +406,154 @@ def test_an_image_is_needed_for_everything_but_rollback() -> None:
     with pytest.raises(DeployError, match="no image given; pass the image reference"):
         config.require_image()
     assert DeployConfig(cluster="c", image="repo:v1").require_image().tag == "v1"
+
+
+def test_restore_tags_round_trip_and_stay_within_ecs_tag_rules() -> None:
+    from shipyard.tools.deploy.markers import RunIdentity, parse_marker, restore_tags
+
+    run = RunIdentity("20261204T140000Z-abc123", "2026-12-04T14:00:00+00:00", "repo:v2 (beta)")
+    tags = restore_tags(run, "arn:aws:ecs:ap-southeast-2:1:task-definition/app:1", "ecs-svc/1")
+
+    marker = parse_marker("arn:aws:ecs:ap-southeast-2:1:service/c/tiles", tags)
+    assert marker is not None
+    assert (marker.service, marker.run_id, marker.in_flight) == ("tiles", run.run_id, True)
+    assert marker.restore_task_definition == "arn:aws:ecs:ap-southeast-2:1:task-definition/app:1"
+    assert marker.restore_deployment_id == "ecs-svc/1"
+    assert marker.image == "repo:v2 _beta_", "ECS refuses ( and ) in tag values"
+    assert all(len(t["value"]) <= 256 for t in tags)
+    assert parse_marker("arn:x/tiles", [{"key": "project", "value": "scidata"}]) is None
+
+
+def test_the_last_interrupted_run_is_the_latest_started_one_still_in_flight() -> None:
+    from shipyard.tools.deploy.markers import Marker, last_interrupted_run
+
+    def marker(service: str, run: str, started: str, in_flight: bool = True) -> Marker:
+        return Marker(
+            service, f"arn/{service}", run, started, "img", f"td/{service}:1", None, in_flight
+        )
+
+    older = marker("tiles", "r1", "2026-12-01T00:00:00+00:00")
+    newer = [
+        marker("timeseries", "r2", "2026-12-02T00:00:00+00:00"),
+        marker("tiles", "r2", "2026-12-02T00:00:00+00:00"),
+    ]
+    finished = marker("api", "r3", "2026-12-03T00:00:00+00:00", in_flight=False)
+
+    assert last_interrupted_run([older, *newer, finished]) == sorted(newer, key=lambda m: m.service)
+    assert last_interrupted_run([finished]) == []
+
+
+def test_a_report_is_bound_to_its_cluster_region_account_and_families() -> None:
+    from shipyard.tools.deploy.report import RecordedRun, binding_problems
+
+    point = RestorePoint(
+        "tiles", "arn:aws:ecs:ap-southeast-2:111111111111:task-definition/staging-tiles:4", None
+    )
+    recorded = RecordedRun("staging", "ap-southeast-2", "111111111111", [point])
+    here = {"tiles": "arn:aws:ecs:ap-southeast-2:111111111111:task-definition/staging-tiles:7"}
+
+    assert (
+        binding_problems(
+            recorded,
+            cluster="staging",
+            region="ap-southeast-2",
+            account="111111111111",
+            current=here,
+        )
+        == []
+    )
+    problems = binding_problems(
+        recorded,
+        cluster="scidata",
+        region="ap-southeast-2",
+        account="222222222222",
+        current={
+            "tiles": "arn:aws:ecs:ap-southeast-2:222222222222:task-definition/scidata-tiles:2"
+        },
+    )
+    assert problems == [
+        "it was made on cluster staging, not scidata",
+        "it was made in account 111111111111, not 222222222222",
+        f"service tiles's restore point {point.task_definition} is not of the family "
+        "scidata-tiles in ap-southeast-2/222222222222 that the service runs",
+    ]
+
+
+def test_a_second_signal_cuts_the_grace_and_the_exit_code_names_the_first() -> None:
+    import signal
+
+    from shipyard.tools.deploy.interrupt import LAST_WORDS, Interruption
+
+    now = [100.0]
+    interruption = Interruption(grace=7.0, clock=lambda: now[0])
+    assert not interruption.requested
+    assert interruption.deadline() == float("inf")
+
+    interruption.note(signal.SIGINT)
+    assert interruption.deadline() == 107.0
+    now[0] = 101.0
+    interruption.note(signal.SIGTERM)
+    assert interruption.deadline() == 101.0 + LAST_WORDS
+    assert (interruption.signal_name, interruption.exit_code()) == ("SIGINT", 130)
+
+
+def test_foreign_deployments_and_settled_services() -> None:
+    from shipyard.tools.deploy.engine import foreign_deployments, settled
+    from shipyard.tools.deploy.report import RollbackOutcome, ServiceOutcome
+
+    snapshot = service(
+        deployment("ecs-svc/old", "PRIMARY", "COMPLETED", OLD),
+        deployment("ecs-svc/other", "ACTIVE", "IN_PROGRESS", OTHER),
+    )
+    assert [d["id"] for d in foreign_deployments(snapshot, frozenset({"ecs-svc/old"}))] == [
+        "ecs-svc/other"
+    ]
+
+    rolled = ServiceOutcome("tiles", OLD, None, NEW, verdict="interrupted")
+    assert not settled(rolled)
+    rolled.rollback = RollbackOutcome(OLD, verdict="in_progress")
+    assert not settled(rolled), "still settling: the marker must stay"
+    rolled.rollback.verdict = "succeeded"
+    assert settled(rolled)
+    assert settled(ServiceOutcome("tiles", OLD, None, NEW, verdict="succeeded"))
+    assert settled(ServiceOutcome("tiles", OLD, None, verdict="not_started"))
+    assert settled(ServiceOutcome("tiles", OLD, None, verdict="failed")), "failed before a change"
+
+
+def test_throttling_and_5xx_are_transient_other_refusals_are_not() -> None:
+    from shipyard.tools.deploy.aws import transient
+
+    def answer(code: str, status: int) -> botocore.exceptions.ClientError:
+        return botocore.exceptions.ClientError(
+            {
+                "Error": {"Code": code, "Message": "m"},
+                "ResponseMetadata": {"HTTPStatusCode": status},
+            },
+            "UpdateService",
+        )
+
+    assert transient(answer("ThrottlingException", 400))
+    assert transient(answer("ServerException", 500))
+    assert transient(answer("ServiceUnavailableException", 503))
+    assert not transient(answer("InvalidParameterException", 400))
+    assert not transient(answer("AccessDeniedException", 403))
+    assert describe_error(answer("ThrottlingException", 400), "x").transient
+
+
+def test_credentials_from_the_chain_are_hidden_but_not_a_short_placeholder() -> None:
+    from shipyard.tools.deploy.aws import boto3_session, chain_secrets
+
+    real = boto3_session(
+        "ap-southeast-2",
+        aws_access_key_id="AKIAREALLOOKING00001",
+        aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    )
+    placeholder = boto3_session(
+        "ap-southeast-2", aws_access_key_id="rehearsal", aws_secret_access_key="rehearsal"
+    )
+
+    assert chain_secrets(real) == (
+        "AKIAREALLOOKING00001",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    )
+    assert chain_secrets(placeholder) == ()

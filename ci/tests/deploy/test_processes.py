@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 from shipyard.tools.rehearsal.local import front_process
 
 
@@ -70,3 +71,55 @@ def test_deploy_cli_against_the_front_process_fails_rolls_back_and_reports(
     }
     assert exits == {1}
     assert "e2e-secret" not in finished.stdout + finished.stderr
+
+
+def test_twenty_throttled_updates_from_the_front_process_still_end_succeeded(
+    moto_url: str, tmp_path: Path
+) -> None:
+    with front_process(
+        moto_url,
+        *("--throttle", "UpdateService=20", "--time-scale", "80"),
+        *("--seed", "e2e-throttle", "--push", "v2"),
+    ) as front:
+        assert front.seeded is not None
+        finished = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "shipyard.tools.deploy",
+                "deploy",
+                "--cluster",
+                "e2e-throttle",
+                "--service",
+                "tiles",
+                "--container",
+                "tiles=tiles",
+                "--image",
+                front.pushed["v2"],
+                "--endpoint-url",
+                front.url,
+                "--poll-interval",
+                "0.0625",
+                "--max-attempts",
+                "2",
+                "--report-dir",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            env={
+                **os.environ,
+                "AWS_ACCESS_KEY_ID": "AKIATHROTTLE00000000",
+                "AWS_SECRET_ACCESS_KEY": "throttle-secret",
+            },
+        )
+        calls = httpx.get(front.url + "/_rehearsal/calls").json()
+
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    report = json.loads((tmp_path / "deploy-report.json").read_text())
+    assert report["verdict"] == "succeeded"
+    assert report["services"][0]["rollback"] is None
+    assert calls["throttled:UpdateService"] == 20
+    assert "tiles: AWS is throttling or failing transiently; trying again" in finished.stdout

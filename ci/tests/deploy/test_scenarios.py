@@ -550,3 +550,5 @@ def test_an_unexpected_error_still_rolls_back_what_was_changed(
     assert "unexpected KeyError" in outcome(report, "timeseries").reason
     assert outcome(report, "tiles").rollback.verdict == "succeeded"
     assert arn_of(rig, "tiles") == before
+    assert "in-flight marker" not in report.reason, "every service is on a known revision"
+    assert all("shipyard:in-flight" not in rig.tags(s) for s in ("tiles", "timeseries"))

@@ -236,8 +236,12 @@ data "aws_iam_policy_document" "deploy" {
 
   statement {
     sid = "DeployServices"
+    # Tags hold each service's restore point while a deploy runs, so a killed run can be undone.
     actions = [
       "ecs:DescribeServices",
+      "ecs:ListTagsForResource",
+      "ecs:TagResource",
+      "ecs:UntagResource",
       "ecs:UpdateService",
     ]
     resources = local.service_arns

@@ -284,8 +284,9 @@ class Shipyard:
         from_report: Annotated[
             dagger.File | None,
             Doc(
-                "A deploy-report.json whose restore points to return to "
-                "(default: each service's previous revision)"
+                "A deploy-report.json whose restore points to return to (default: the restore "
+                "points an interrupted run left in the services' AWS tags, else each service's "
+                "previous revision)"
             ),
         ] = None,
         aws_access_key_id: AwsKeyId = None,

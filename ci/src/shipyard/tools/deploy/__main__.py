@@ -14,9 +14,12 @@ from shipyard.tools.deploy import DeployConfig, DeployError, deploy, plan, rollb
 from shipyard.tools.deploy.config import (
     DEFAULT_REGION,
     DEFAULT_SERVICES,
+    RETRY_MODES,
     parse_container_assignments,
 )
-from shipyard.tools.deploy.report import load_restore_points
+from shipyard.tools.deploy.interrupt import Interruption
+from shipyard.tools.deploy.journal import Journal
+from shipyard.tools.deploy.report import DeployReport, load_restore_points
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,7 +32,11 @@ def _parser() -> argparse.ArgumentParser:
         ("plan", "show each service's task definition diff; changes nothing"),
         ("verify", "pre-flight checks; changes nothing"),
         ("deploy", "deploy the image service by service"),
-        ("rollback", "return services to a report's restore points"),
+        (
+            "rollback",
+            "return services to a report's restore points, or (without --from-report) to "
+            "those an interrupted run left in AWS tags",
+        ),
     ):
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("--cluster", required=True)
@@ -53,22 +60,48 @@ def _parser() -> argparse.ArgumentParser:
                 "(repeatable; terraform output container_names); a service not named uses "
                 "its task definition's only container",
             )
-        sub.add_argument("--region", default=DEFAULT_REGION)
-        sub.add_argument("--endpoint-url", help="AWS endpoint override, e.g. the rehearsal front")
-        sub.add_argument("--timeout", type=float, default=900.0, help="seconds per rollout")
-        sub.add_argument("--poll-interval", type=float, default=5.0, help="seconds")
-        sub.add_argument(
-            "--force", action="store_true", help="go on although a deployment is in progress"
-        )
-        sub.add_argument("--report-dir", type=Path, default=Path("deploy-report"))
-        if name == "rollback":
-            sub.add_argument(
-                "--from-report",
-                type=Path,
-                help="deploy-report.json whose restore points to return to "
-                "(default: each service's previous revision)",
-            )
+        _add_run_options(sub, name)
     return parser
+
+
+def _add_run_options(sub: argparse.ArgumentParser, name: str) -> None:
+    """Where to act, how to wait and where to write: the options every command shares."""
+    sub.add_argument("--region", default=DEFAULT_REGION)
+    sub.add_argument("--endpoint-url", help="AWS endpoint override, e.g. the rehearsal front")
+    sub.add_argument("--timeout", type=float, default=900.0, help="seconds per rollout")
+    sub.add_argument("--poll-interval", type=float, default=5.0, help="seconds")
+    sub.add_argument(
+        "--grace",
+        type=float,
+        default=7.0,
+        help="seconds a run stopped by SIGINT/SIGTERM keeps watching its rollbacks before it "
+        "writes its report (a second signal cuts it to 1 s)",
+    )
+    sub.add_argument(
+        "--max-attempts",
+        type=int,
+        default=10,
+        help="tries of one AWS call before the engine itself waits a poll interval and tries "
+        "again (throttling and 5xx only, within the timeout)",
+    )
+    sub.add_argument(
+        "--retry-mode",
+        choices=RETRY_MODES,
+        default="standard",
+        help="botocore's retry mode for throttling and 5xx answers",
+    )
+    sub.add_argument(
+        "--force", action="store_true", help="go on although a deployment is in progress"
+    )
+    sub.add_argument("--report-dir", type=Path, default=Path("deploy-report"))
+    if name == "rollback":
+        sub.add_argument(
+            "--from-report",
+            type=Path,
+            help="deploy-report.json whose restore points to return to (default: the "
+            "restore points the last interrupted run left in its services' AWS tags, else "
+            "each service's previous revision)",
+        )
 
 
 def _report_services(args: argparse.Namespace) -> tuple[str, ...]:
@@ -89,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
             endpoint_url=args.endpoint_url,
             timeout_seconds=args.timeout,
             poll_interval_seconds=args.poll_interval,
+            grace_seconds=args.grace,
+            retry_mode=args.retry_mode,
+            max_attempts=args.max_attempts,
             force=args.force,
         )
         if args.command == "plan":
@@ -98,18 +134,39 @@ def main(argv: list[str] | None = None) -> int:
             result = verify(config)
             print(result.render())
             return 0 if result.ok else 1
-        if args.command == "deploy":
-            report = deploy(config, log=lambda line: print(line, flush=True))
-        else:
-            report = rollback(
-                config, log=lambda line: print(line, flush=True), report_path=args.from_report
-            )
+        return _run(args, config)
     except DeployError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    json_path, markdown_path = report.write(args.report_dir)
-    print(f"report: {json_path}")
-    print(f"summary: {markdown_path}")
+
+
+def _run(args: argparse.Namespace, config: DeployConfig) -> int:
+    """Deploy or roll back with signals handled, the journal and report written as it goes."""
+    journal = Journal(args.report_dir, args.command)
+    interruption = Interruption(config.grace_seconds)
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    report: DeployReport
+    with interruption.install():
+        if args.command == "deploy":
+            report = deploy(config, log=log, journal=journal, interruption=interruption)
+        else:
+            report = rollback(
+                config,
+                log=log,
+                report_path=args.from_report,
+                journal=journal,
+                interruption=interruption,
+            )
+    written = journal.checkpoint(report)
+    assert written is not None, "a journal with a directory writes the report"
+    print(f"report: {written[0]}")
+    print(f"summary: {written[1]}")
+    print(f"journal: {journal.path}")
+    if report.verdict == "interrupted":
+        return interruption.exit_code()
     return 0 if report.ok else 1
 
 

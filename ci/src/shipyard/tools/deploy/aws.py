@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3  # type: ignore[import-untyped, unused-ignore]
@@ -33,12 +33,16 @@ THROTTLE_CODES = {
     "RequestLimitExceeded",
 }
 
+AWS_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
+
 CREDENTIALS_FIX = (
     "provide credentials through the standard AWS chain (AWS_ACCESS_KEY_ID/"
     "AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN], a profile, or the CI's OIDC role) or pass "
     "them explicitly"
 )
 
+
+MIN_CREDENTIAL_LENGTH = 16
 
 # Parsed service models are cached by the loader; sharing it makes each new client cheap.
 _MODEL_LOADER = botocore.loaders.create_loader()
@@ -58,10 +62,27 @@ class Clients:
     logs: Any
     iam: Any
     sts: Any
+    # The credentials the clients sign with, wherever boto3's chain found them: never shown.
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+
+def chain_secrets(session: Any) -> tuple[str, ...]:
+    """The resolved credentials of `session` (environment, profile, role), as strings to hide."""
+    try:
+        credentials = session.get_credentials()
+        frozen = credentials.get_frozen_credentials() if credentials is not None else None
+    except AWS_ERRORS:
+        return ()  # unusable credentials: the first call names the problem
+    if frozen is None:
+        return ()
+    # Every real AWS credential is 16+ characters; a shorter value is a placeholder (the
+    # rehearsal's "rehearsal"), and hiding it would garble each line that uses the word.
+    values = (frozen.access_key, frozen.secret_key, frozen.token)
+    return tuple(s for s in values if s and len(s) >= MIN_CREDENTIAL_LENGTH)
 
 
 def connect(config: DeployConfig) -> Clients:
-    """Clients for one region, retrying throttled calls with botocore's standard mode."""
+    """Clients for one region, retrying throttling and 5xx with botocore's retry mode."""
     explicit: dict[str, str] = {}
     if config.credentials is not None:
         explicit = {
@@ -72,7 +93,7 @@ def connect(config: DeployConfig) -> Clients:
             explicit["aws_session_token"] = config.credentials.session_token
     session = boto3_session(config.region, **explicit)
     client_config = botocore.config.Config(
-        retries={"mode": "standard", "total_max_attempts": config.max_attempts},
+        retries={"mode": config.retry_mode, "total_max_attempts": config.max_attempts},
         connect_timeout=10,
         read_timeout=60,
         user_agent_extra="shipyard-deploy",
@@ -81,7 +102,14 @@ def connect(config: DeployConfig) -> Clients:
     def client(name: str) -> Any:
         return session.client(name, endpoint_url=config.endpoint_url, config=client_config)
 
-    return Clients(client("ecs"), client("ecr"), client("logs"), client("iam"), client("sts"))
+    return Clients(
+        client("ecs"),
+        client("ecr"),
+        client("logs"),
+        client("iam"),
+        client("sts"),
+        secrets=chain_secrets(session),
+    )
 
 
 def error_code(error: BaseException) -> str | None:
@@ -89,6 +117,20 @@ def error_code(error: BaseException) -> str | None:
         code = error.response.get("Error", {}).get("Code")
         return str(code) if code else None
     return None
+
+
+def transient(error: BaseException) -> bool:
+    """Throttling, a 5xx answer or a dropped connection: worth another try, never a verdict."""
+    if error_code(error) in THROTTLE_CODES:
+        return True
+    if isinstance(error, botocore.exceptions.ClientError):
+        return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0) >= 500
+    return isinstance(
+        error,
+        botocore.exceptions.EndpointConnectionError
+        | botocore.exceptions.ConnectionClosedError
+        | botocore.exceptions.ReadTimeoutError,
+    )
 
 
 def describe_error(error: BaseException, thing: str) -> DeployError:
@@ -106,12 +148,14 @@ def describe_error(error: BaseException, thing: str) -> DeployError:
     if code in ACCESS_CODES:
         return DeployError(
             f"access denied ({code}) on {thing}; grant the deploy role the ECS/ECR/logs/IAM "
-            "read and ecs:RegisterTaskDefinition/UpdateService permissions"
+            "read and ecs:RegisterTaskDefinition/UpdateService/TagResource/UntagResource/"
+            "ListTagsForResource permissions"
         )
     if code in THROTTLE_CODES:
         return DeployError(
             f"AWS kept throttling calls on {thing} after every retry ({code}); retry later or "
-            "raise max_attempts"
+            "raise max_attempts",
+            transient=True,
         )
     if code == "ClusterNotFoundException":
         return DeployError(
@@ -128,17 +172,19 @@ def describe_error(error: BaseException, thing: str) -> DeployError:
     ):
         return DeployError(
             f"cannot reach the AWS endpoint while reading {thing}; check the network, the "
-            "region or endpoint_url"
+            "region or endpoint_url",
+            transient=True,
         )
     if isinstance(error, botocore.exceptions.ClientError):
         message = error.response.get("Error", {}).get("Message", "")
         return DeployError(
-            f"AWS refused a call on {thing}: {code}: {message}; fix the named input and retry"
+            f"AWS refused a call on {thing}: {code}: {message}; fix the named input and retry",
+            transient=transient(error),
         )
-    return DeployError(f"AWS call on {thing} failed ({type(error).__name__}); retry, or report it")
-
-
-AWS_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
+    return DeployError(
+        f"AWS call on {thing} failed ({type(error).__name__}); retry, or report it",
+        transient=transient(error),
+    )
 
 
 @contextmanager

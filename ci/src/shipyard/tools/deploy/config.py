@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,9 @@ ECR_HOST = re.compile(
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 # ECS's rule for a container definition's name.
 CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$")
+# Every AWS region name: ap-southeast-2, us-gov-west-1, cn-north-1, us-isob-east-1, ...
+REGION = re.compile(r"^[a-z]{2,}(-[a-z]+)+-\d{1,2}$")
+RETRY_MODES = ("standard", "adaptive")
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,9 @@ class DeployConfig:
     and a task definition with several containers then is an error. Rollback returns to recorded
     task definitions and needs no container names. Timeouts (per rollout) and the poll interval
     are in seconds; `max_attempts` counts every try of one AWS call, throttled ones retried with
-    backoff.
+    backoff in botocore's `retry_mode` ("standard" or "adaptive"). `grace_seconds` is how long
+    an interrupted run (SIGINT/SIGTERM) keeps watching its rollbacks before it writes its
+    report: GitHub sends SIGTERM 7.5 s after SIGINT and SIGKILL 2.5 s after that.
     """
 
     cluster: str
@@ -99,6 +105,8 @@ class DeployConfig:
     poll_interval_seconds: float = 5.0
     force: bool = False
     max_attempts: int = 10
+    retry_mode: str = "standard"
+    grace_seconds: float = 7.0
     dossier_log_lines: int = 20
 
     def __post_init__(self) -> None:
@@ -123,12 +131,25 @@ class DeployConfig:
                 f"container names {', '.join(invalid)} are not ECS container names; give the "
                 "name from the task definition (terraform output container_names)"
             )
-        if self.timeout_seconds <= 0 or (self.rollback_timeout_seconds or 1) <= 0:
-            raise DeployError("timeouts must be positive seconds, e.g. 900")
-        if self.poll_interval_seconds <= 0:
-            raise DeployError("poll interval must be positive seconds, e.g. 5")
+        for what, seconds, example in (
+            ("timeout", self.timeout_seconds, 900),
+            ("rollback timeout", self.rollback_timeout_seconds, 900),
+            ("poll interval", self.poll_interval_seconds, 5),
+            ("grace", self.grace_seconds, 7),
+        ):
+            if problem := seconds_problem(what, seconds, example):
+                raise DeployError(problem)
+        if not REGION.match(self.region):
+            raise DeployError(
+                f"region {self.region!r} is not an AWS region name; pass one like ap-southeast-2"
+            )
         if self.max_attempts < 1:
             raise DeployError("max_attempts must be at least 1, e.g. 10")
+        if self.retry_mode not in RETRY_MODES:
+            raise DeployError(
+                f"retry mode {self.retry_mode!r} is not one of botocore's; pass standard or "
+                "adaptive"
+            )
         if self.image:
             parse_image(self.image)
 
@@ -150,6 +171,13 @@ class DeployConfig:
 
     def secrets(self) -> tuple[str, ...]:
         return self.credentials.secrets() if self.credentials else ()
+
+
+def seconds_problem(what: str, seconds: float | None, example: float) -> str | None:
+    """Why `seconds` is not a usable duration (NaN, infinite, zero or negative), or None."""
+    if seconds is None or (math.isfinite(seconds) and seconds > 0):
+        return None
+    return f"{what} {seconds} is not a positive finite number of seconds; pass e.g. {example}"
 
 
 def parse_container_assignments(values: Sequence[str]) -> dict[str, str]:

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 LineLogger = Callable[[str], None]
+T = TypeVar("T")
 
 
 class DeployError(Exception):
-    """A deploy, plan, verify or rollback cannot go on; the message names the thing and the fix."""
+    """A deploy, plan, verify or rollback cannot go on; the message names the thing and the fix.
+
+    `transient` marks throttling and 5xx answers that outlasted botocore's retries: a watch
+    polls again instead of deciding anything from them.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 def redact(text: str, secrets: tuple[str, ...]) -> str:
@@ -34,3 +45,21 @@ def redacted_errors(secrets: tuple[str, ...]) -> Iterator[None]:
         yield
     except DeployError as error:
         raise DeployError(redact(str(error), secrets)) from None
+
+
+def scrubbed(value: T, secrets: tuple[str, ...]) -> T:
+    """`value` (a report, an outcome, a dossier, ...) with every credential in its text hidden."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return redact(value, secrets)  # type: ignore[return-value]
+    if isinstance(value, list | tuple):
+        return type(value)(scrubbed(item, secrets) for item in value)
+    if isinstance(value, dict):
+        return {k: scrubbed(v, secrets) for k, v in value.items()}  # type: ignore[return-value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: scrubbed(getattr(value, f.name), secrets) for f in dataclasses.fields(value)
+        }
+        return dataclasses.replace(value, **changes)
+    return value

@@ -1,18 +1,25 @@
 """The deploy report: versioned JSON for machines, Markdown for a CI step summary.
 
-Schema (version 1), as written by `DeployReport.write` to `<operation>-report.json`:
+Schema (version 2), as written by `DeployReport.write` to `<operation>-report.json`:
 
-- `schema_version`, `operation` ("deploy" or "rollback"), `cluster`, `region`, `image`,
-  `started_at`, `finished_at` (ISO 8601 UTC);
-- `verdict`: "succeeded", "failed" or "conflict" (someone else deployed mid-flight), and
-  `reason`, one sentence that also says what was rolled back and whether that worked;
+- `schema_version`, `operation` ("deploy" or "rollback"), `run_id` (also in the services' AWS
+  tags), `cluster`, `region`, `account`, `image`, `started_at`, `finished_at` (ISO 8601 UTC);
+- `verdict`: "succeeded", "failed", "conflict" (someone else deployed mid-flight),
+  "interrupted" (SIGINT/SIGTERM: what was changed is being rolled back) or "in_progress" (a
+  checkpoint of a run still going, or killed without a chance to finish), and `reason`, one
+  sentence that also says what was rolled back and whether that worked;
 - `restore_points`: per service the task definition ARN and PRIMARY deployment id recorded
   before any change (what `rollback --from-report` returns to);
 - `services`: per service `old_task_definition`, `old_deployment_id`, `new_task_definition`,
   `new_deployment_id`, `verdict` ("succeeded", "failed", "timed_out", "conflict",
-  "not_started"), `reason`, `timings` (seconds for register, update, rollout), `dossier`
-  (events, stopped tasks with stoppedReason, stopCode, container exit codes and reasons, log
-  tails, notes) and `rollback` (target, deployment id, verdict, reason, seconds, dossier).
+  "interrupted", "not_started"), `reason`, `timings` (seconds for register, update, rollout),
+  `dossier` (events, stopped tasks with stoppedReason, stopCode, container exit codes and
+  reasons, log tails, notes) and `rollback` (target, deployment id, verdict, reason, seconds,
+  dossier); a rollback verdict "in_progress" means started and still settling when the run
+  had to stop watching.
+
+A report is bound to where it was made: `rollback --from-report` refuses one whose cluster,
+region, account or task-definition families differ from the target's.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from typing import Any
 from shipyard.tools.deploy.dossier import Dossier
 from shipyard.tools.deploy.errors import DeployError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,8 @@ class DeployReport:
     started_at: str
     restore_points: list[RestorePoint]
     services: list[ServiceOutcome] = field(default_factory=list)
+    run_id: str | None = None
+    account: str | None = None
     verdict: str = "in_progress"
     reason: str = ""
     finished_at: str | None = None
@@ -87,13 +96,17 @@ class DeployReport:
         return render_markdown(self.to_dict())
 
     def write(self, directory: Path) -> tuple[Path, Path]:
-        """Write `<operation>-report.json` and `.md`; returns both paths."""
+        """Write `<operation>-report.json` and `.md`, each replaced in one rename (a kill
+        mid-write leaves the previous checkpoint whole); returns both paths."""
         directory.mkdir(parents=True, exist_ok=True)
-        json_path = directory / f"{self.operation}-report.json"
-        markdown_path = directory / f"{self.operation}-report.md"
-        json_path.write_text(self.to_json() + "\n", encoding="utf-8")
-        markdown_path.write_text(self.to_markdown(), encoding="utf-8")
-        return json_path, markdown_path
+        paths = []
+        for suffix, text in (("json", self.to_json() + "\n"), ("md", self.to_markdown())):
+            final = directory / f"{self.operation}-report.{suffix}"
+            partial = final.with_name(final.name + ".partial")
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(final)
+            paths.append(final)
+        return paths[0], paths[1]
 
 
 VERDICT_MARK = {
@@ -103,6 +116,8 @@ VERDICT_MARK = {
     "conflict": "⚠️",
     "not_started": "⏸️",
     "rolled_back": "↩️",
+    "interrupted": "🛑",
+    "in_progress": "⏳",
 }
 
 
@@ -113,7 +128,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"## {report['operation'].capitalize()} {mark} {report['verdict']}",
         "",
         f"Cluster `{report['cluster']}` in `{report['region']}`"
-        + (f", image `{report['image']}`" if report.get("image") else ""),
+        + (f", image `{report['image']}`" if report.get("image") else "")
+        + (f", run `{report['run_id']}`" if report.get("run_id") else ""),
         "",
     ]
     if report.get("reason"):
@@ -203,8 +219,18 @@ def _short(arn: str | None) -> str:
     return arn.rsplit("/", 1)[-1] if arn else "-"
 
 
-def load_restore_points(path: Path) -> list[RestorePoint]:
-    """Restore points recorded in a deploy report written by `DeployReport.write`."""
+@dataclass(frozen=True)
+class RecordedRun:
+    """Where a report was made and the restore points it recorded there."""
+
+    cluster: str
+    region: str
+    account: str | None
+    restore_points: list[RestorePoint]
+
+
+def load_recorded_run(path: Path) -> RecordedRun:
+    """The origin and restore points of a report written by `DeployReport.write`."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -219,11 +245,53 @@ def load_restore_points(path: Path) -> list[RestorePoint]:
             "use a report written by this version"
         )
     try:
-        return [
+        points = [
             RestorePoint(p["service"], p["task_definition"], p.get("deployment_id"))
             for p in data["restore_points"]
         ]
+        return RecordedRun(str(data["cluster"]), str(data["region"]), data.get("account"), points)
     except (KeyError, TypeError):
         raise DeployError(
             f"report {path} has no valid restore_points; pass the report of a deploy run"
         ) from None
+
+
+def load_restore_points(path: Path) -> list[RestorePoint]:
+    """Restore points recorded in a deploy report written by `DeployReport.write`."""
+    return load_recorded_run(path).restore_points
+
+
+def task_definition_origin(arn: str) -> tuple[str, str, str]:
+    """(region, account, family) of `arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REV`."""
+    parts = arn.split(":")
+    family = arn.rsplit("/", 1)[-1].rpartition(":")[0] or arn.rsplit("/", 1)[-1]
+    return (parts[3], parts[4], family) if len(parts) >= 6 else ("", "", family)
+
+
+def binding_problems(
+    recorded: RecordedRun,
+    *,
+    cluster: str,
+    region: str,
+    account: str | None,
+    current: dict[str, str],
+) -> list[str]:
+    """Why a report does not belong to this cluster (`current`: service -> task definition)."""
+    problems = []
+    if recorded.cluster != cluster:
+        problems.append(f"it was made on cluster {recorded.cluster}, not {cluster}")
+    if recorded.region != region:
+        problems.append(f"it was made in region {recorded.region}, not {region}")
+    if account and recorded.account != account:
+        problems.append(f"it was made in account {recorded.account}, not {account}")
+    for point in recorded.restore_points:
+        if point.service not in current:
+            continue
+        here = task_definition_origin(current[point.service])
+        there = task_definition_origin(point.task_definition)
+        if there != here:
+            problems.append(
+                f"service {point.service}'s restore point {point.task_definition} is not of the "
+                f"family {here[2]} in {here[0]}/{here[1]} that the service runs"
+            )
+    return problems

@@ -7,7 +7,8 @@ from typing import Any
 
 from shipyard.tools.deploy.aws import AWS_ERRORS, Clients, aws, connect, describe_error, error_code
 from shipyard.tools.deploy.config import DeployConfig, ImageRef
-from shipyard.tools.deploy.errors import DeployError, redacted_errors
+from shipyard.tools.deploy.errors import DeployError, redacted_errors, scrubbed
+from shipyard.tools.deploy.markers import Marker, read_marker, rollback_command
 from shipyard.tools.deploy.plan import container_problem, describe_task_definition
 
 
@@ -28,6 +29,7 @@ class Finding:
 class VerifyResult:
     findings: list[Finding] = field(default_factory=list)
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
+    account: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -71,6 +73,45 @@ def circuit_breaker_finding(name: str, service: dict[str, Any]) -> Finding | Non
     )
 
 
+def in_flight_findings(
+    config: DeployConfig, clients: Clients, name: str, service: dict[str, Any]
+) -> list[Finding]:
+    """A run of ours still marked in flight, or else any deployment in progress."""
+    marker = read_marker(clients, str(service["serviceArn"]))
+    if marker is not None and marker.in_flight:
+        # The marker names the run and what to run: more than "a deployment in progress".
+        return marker_findings(config, marker)
+    busy = deployment_in_progress(service)
+    if not busy:
+        return []
+    return [
+        Finding(
+            f"service {name}",
+            f"a deployment is already in progress: {busy}",
+            "wait for it to finish, or pass force to deploy over it",
+            blocking=not config.force,
+        )
+    ]
+
+
+def marker_findings(config: DeployConfig, marker: Marker) -> list[Finding]:
+    """An in-flight marker: a run that is still going, or died before it could finish."""
+    return [
+        Finding(
+            f"service {marker.service}",
+            f"run {marker.run_id} (started {marker.started_at}, image {marker.image}) is still "
+            f"deploying it or was interrupted: its in-flight marker is set and its restore point "
+            f"is {marker.restore_task_definition}",
+            "if that run is no longer going, return its services to their restore points with "
+            f"`{rollback_command(config.cluster, config.region, config.endpoint_url)}` (or "
+            f"`dagger call rollback --cluster {config.cluster} --region {config.region}` with "
+            "the deploy credentials), then deploy again; force deploys anyway and records the "
+            "current task definitions as the new restore points",
+            blocking=not config.force,
+        )
+    ]
+
+
 def role_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
@@ -78,7 +119,12 @@ def role_name(arn: str) -> str:
 def verify(config: DeployConfig, clients: Clients | None = None) -> VerifyResult:
     """Run every pre-flight check; never changes anything."""
     with redacted_errors(config.secrets()):
-        return _verify(config, clients or connect(config))
+        clients = clients or connect(config)
+        with redacted_errors(clients.secrets):
+            result = _verify(config, clients)
+    # Only the text a person reads is scrubbed: the services' data is input to the deploy.
+    result.findings = scrubbed(result.findings, clients.secrets)
+    return result
 
 
 def _verify(config: DeployConfig, clients: Clients) -> VerifyResult:
@@ -87,7 +133,7 @@ def _verify(config: DeployConfig, clients: Clients) -> VerifyResult:
     findings = result.findings
     try:
         with aws("the caller identity"):
-            clients.sts.get_caller_identity()
+            result.account = str(clients.sts.get_caller_identity()["Account"])
     except DeployError as error:
         findings.append(Finding("sts:GetCallerIdentity", str(error), ""))
         return result
@@ -123,16 +169,7 @@ def _verify(config: DeployConfig, clients: Clients) -> VerifyResult:
             )
             continue
         result.services[name] = service
-        busy = deployment_in_progress(service)
-        if busy:
-            findings.append(
-                Finding(
-                    f"service {name}",
-                    f"a deployment is already in progress: {busy}",
-                    "wait for it to finish, or pass force to deploy over it",
-                    blocking=not config.force,
-                )
-            )
+        findings += in_flight_findings(config, clients, name, service)
         breaker = circuit_breaker_finding(name, service)
         if breaker:
             findings.append(breaker)

@@ -24,6 +24,7 @@ class Phase(enum.StrEnum):
     FAILED = "failed"
     CONFLICT = "conflict"
     TIMED_OUT = "timed_out"
+    INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ class WatchResult:
 
 
 def watch(
-    describe: Callable[[], dict[str, Any]],
+    describe: Callable[[], dict[str, Any] | None],
     expect: Expectation,
     *,
     name: str,
@@ -161,23 +162,37 @@ def watch(
     seen_events: set[str] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    stop_at: Callable[[], float] = lambda: math.inf,
 ) -> WatchResult:
-    """Poll until `judge` gives a final verdict or `timeout` seconds pass."""
+    """Poll until `judge` gives a final verdict, `timeout` seconds pass or the clock reaches
+    `stop_at()` (a deadline that a signal can move; the verdict is then INTERRUPTED).
+
+    `describe` answers None when AWS only throttled or failed transiently: no news, poll again.
+    """
     started = clock()
     seen = seen_events if seen_events is not None else set()
     last_status = ""
+    service: dict[str, Any] = {}
     while True:
-        service = describe()
-        for message in new_events(service, seen):
-            log(f"{name}: event: {message}")
-        line = status_line(name, service, expect)
-        if line != last_status:
-            log(line)
-            last_status = line
-        verdict = judge(service, expect)
+        answer = describe()
+        if answer is not None:
+            service = answer
+            for message in new_events(service, seen):
+                log(f"{name}: event: {message}")
+            line = status_line(name, service, expect)
+            if line != last_status:
+                log(line)
+                last_status = line
+            verdict = judge(service, expect)
+            if verdict.final:
+                return WatchResult(verdict, clock() - started, service)
         elapsed = clock() - started
-        if verdict.final:
-            return WatchResult(verdict, elapsed, service)
+        if clock() >= stop_at():
+            return WatchResult(
+                Verdict(Phase.INTERRUPTED, f"stopped watching deployment {expect.deployment_id}"),
+                elapsed,
+                service,
+            )
         if elapsed >= timeout:
             return WatchResult(
                 Verdict(
@@ -190,4 +205,4 @@ def watch(
             )
         # A fixed cadence: the time the call took is not added to the interval.
         next_poll = started + poll_interval * (int(elapsed // poll_interval) + 1)
-        sleep(max(0.0, min(next_poll, started + timeout) - clock()))
+        sleep(max(0.0, min(next_poll, started + timeout, stop_at()) - clock()))
