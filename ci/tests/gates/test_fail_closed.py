@@ -104,6 +104,21 @@ def test_custom_policy_checkov_would_skip_is_refused(
         parse_checkov_log(run.stderr)
 
 
+def test_registry_module_checkov_cannot_read_offline_is_refused(
+    tmp_path: Path, policy_dir: Path, checkov_bin: str
+) -> None:
+    # Offline checkov does not download it and says so only at WARNING: its resources (here a
+    # public-read bucket) would silently be missing from the report.
+    tree = tmp_path / "tf"
+    shutil.copytree(FIXTURES / "scan", tree)
+    (tree / "bucket.tf").write_text(
+        'module "bucket" {\n  source  = "terraform-aws-modules/s3-bucket/aws"\n'
+        '  version = "4.1.0"\n  acl     = "public-read"\n}\n'
+    )
+    with pytest.raises(GateError, match="Failed to download module terraform-aws-modules/s3-b"):
+        run_scan(tree, policy_dir, checkov=checkov_bin, today=TODAY)
+
+
 def test_terraform_files_checkov_does_not_read_are_refused(
     tmp_path: Path, checkov_bin: str
 ) -> None:

@@ -40,8 +40,14 @@ CHECKOV_ARGS = (
 UNSCANNED_SUFFIXES = (".tofu", ".tofu.json")
 _LOG_RECORD = re.compile(r"^\S+ \S+ \[[^\]]*\] \[(?P<level>[A-Z]+)\s*\]\s+(?P<message>.*)$")
 _FAILED_CHECK = re.compile(r"^Failed to run check (?P<check>\S+) on (?P<where>.+)$")
-# WARNING records that mean a rule was not applied (checkov goes on without it).
-_SKIPPED_RULE_WARNINGS = ("Failed to run check", "Failed to parse check", "Custom policy ")
+# WARNING records that mean a rule was not applied, or code was not scanned (a registry module
+# is not downloaded offline: its resources are silently absent); checkov goes on without them.
+_SKIPPED_RULE_WARNINGS = (
+    "Failed to run check",
+    "Failed to parse check",
+    "Custom policy ",
+    "Failed to download module",
+)
 _SUMMARY_KEYS = frozenset({"passed", "failed", "skipped", "parsing_errors"})
 # Config files checkov reads on its own; a skip-check in one would hide failures from us.
 _CONFIG_NAMES = (".checkov.yaml", ".checkov.yml")
@@ -257,7 +263,9 @@ def parse_checkov_log(stderr: str, file_prefix: str = "") -> tuple[Finding, ...]
         ):
             raise GateError(
                 f"checkov logged {level}: {message[:300]} ({_exception_line(continuation)}); a "
-                "rule was not applied, so the gate cannot pass this tree: fix what the line names"
+                "rule was not applied or code was not scanned, so the gate cannot pass this "
+                "tree: fix what the line names (vendor a registry module under the terraform "
+                "root, so that checkov can read it)"
             )
     return tuple(errored)
 
