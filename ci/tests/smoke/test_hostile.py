@@ -60,6 +60,15 @@ def test_silent_server_keeps_the_run_within_its_deadline() -> None:
     assert report.verdict is Verdict.FAIL
 
 
+def test_tls_handshake_that_never_completes_is_cut_off_at_the_deadline() -> None:
+    # The server takes the connection and never answers the ClientHello.
+    config = SmokeConfig(deadline_s=1.5)
+    with silent_server() as url:
+        report, wall = timed_smoke(url.replace("http://", "https://"), config)
+    assert wall < config.deadline_s + 1
+    assert verdict_of(report, "health")[0] is Verdict.FAIL
+
+
 def test_trickling_body_is_cut_off_at_the_deadline() -> None:
     # One byte every 0.2 s: no read waits long, so httpx's per-read timeout never fires.
     config = SmokeConfig(deadline_s=2.0, request_timeout_s=30.0)
