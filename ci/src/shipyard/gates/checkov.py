@@ -131,6 +131,31 @@ def _entries(raw: Mapping[str, object], key: str) -> Sequence[object]:
     return value
 
 
+def _summary_only(document: Mapping[str, object]) -> CheckovResults:
+    summary_version = document.get("checkov_version")
+    return CheckovResults(
+        failed=(),
+        inline_skipped=(),
+        passed_count=_int(document.get("passed")),
+        resource_count=_int(document.get("resource_count")),
+        parsing_errors=(),
+        checkov_version=summary_version if isinstance(summary_version, str) else None,
+        shape="summary-only",
+    )
+
+
+def _resources_checked(results: Mapping[str, object]) -> int:
+    """Distinct resources with a result: terraform_json's summary counts 0 however many."""
+    return len(
+        {
+            str(entry.get("resource"))
+            for key in ("passed_checks", "failed_checks", "skipped_checks")
+            for entry in _entries(results, key)
+            if isinstance(entry, Mapping)
+        }
+    )
+
+
 def normalise_report(document: object, file_prefix: str = "") -> CheckovResults:
     """Any of checkov's three JSON shapes -> one :class:`CheckovResults`.
 
@@ -138,16 +163,7 @@ def normalise_report(document: object, file_prefix: str = "") -> CheckovResults:
     location reads from the repository root.
     """
     if isinstance(document, Mapping) and document.keys() >= _SUMMARY_KEYS:
-        summary_version = document.get("checkov_version")
-        return CheckovResults(
-            failed=(),
-            inline_skipped=(),
-            passed_count=_int(document.get("passed")),
-            resource_count=_int(document.get("resource_count")),
-            parsing_errors=(),
-            checkov_version=summary_version if isinstance(summary_version, str) else None,
-            shape="summary-only",
-        )
+        return _summary_only(document)
     if isinstance(document, Mapping) and "results" in document:
         reports: Sequence[object] = [document]
         shape = "dict"
@@ -174,17 +190,10 @@ def normalise_report(document: object, file_prefix: str = "") -> CheckovResults:
         failed += [_finding(r, file_prefix, False) for r in _entries(results, "failed_checks")]
         skipped += [_finding(r, file_prefix, True) for r in _entries(results, "skipped_checks")]
         parsing_errors += [str(p) for p in _entries(results, "parsing_errors")]
-        # terraform_json's summary counts 0 resources however many it checked.
-        checked = {
-            str(entry.get("resource"))
-            for key in ("passed_checks", "failed_checks", "skipped_checks")
-            for entry in _entries(results, key)
-            if isinstance(entry, Mapping)
-        }
         summary = report.get("summary")
         summary = summary if isinstance(summary, Mapping) else {}
         passed += _int(summary.get("passed"))
-        resources += max(_int(summary.get("resource_count")), len(checked))
+        resources += max(_int(summary.get("resource_count")), _resources_checked(results))
         found = summary.get("checkov_version")
         version = found if isinstance(found, str) else version
     return CheckovResults(
@@ -270,12 +279,26 @@ def parse_checkov_log(stderr: str, file_prefix: str = "") -> tuple[Finding, ...]
     return tuple(errored)
 
 
-def _unscanned_files(terraform_dir: Path) -> list[Path]:
-    return sorted(
+def _refuse_what_checkov_would_miss(terraform_dir: Path) -> None:
+    """A config file that skips checks, or terraform in a file type checkov does not read."""
+    if not terraform_dir.is_dir():
+        raise GateError(f"{terraform_dir}: not a directory; pass the terraform root to scan")
+    for name in _CONFIG_NAMES:
+        if (terraform_dir / name).exists():
+            raise GateError(
+                f"{terraform_dir / name}: checkov config files are not allowed (a skip there "
+                "hides failures from the gate); move skips to ci/policies/waivers.yml"
+            )
+    unscanned = sorted(
         path
         for path in terraform_dir.rglob("*")
         if path.name.endswith(UNSCANNED_SUFFIXES) and ".terraform" not in path.parts
     )
+    if unscanned:
+        raise GateError(
+            f"{unscanned[0]}: checkov does not read {', '.join(UNSCANNED_SUFFIXES)} files, so "
+            "the gate cannot judge them; write the configuration as .tf or .tf.json"
+        )
 
 
 def _clean_env(home: str) -> dict[str, str]:
@@ -304,20 +327,7 @@ def run_checkov(
             f"checkov not found (looked for {checkov!r} on PATH); run ./dev setup, which "
             "installs the pinned version as .tools/bin/checkov (scripts/setup.d/30-checkov.sh)"
         )
-    if not terraform_dir.is_dir():
-        raise GateError(f"{terraform_dir}: not a directory; pass the terraform root to scan")
-    for name in _CONFIG_NAMES:
-        if (terraform_dir / name).exists():
-            raise GateError(
-                f"{terraform_dir / name}: checkov config files are not allowed (a skip there "
-                "hides failures from the gate); move skips to ci/policies/waivers.yml"
-            )
-    unscanned = _unscanned_files(terraform_dir)
-    if unscanned:
-        raise GateError(
-            f"{unscanned[0]}: checkov does not read {', '.join(UNSCANNED_SUFFIXES)} files, so "
-            "the gate cannot judge them; write the configuration as .tf or .tf.json"
-        )
+    _refuse_what_checkov_would_miss(terraform_dir)
     executable = str(Path(executable).resolve())  # checkov runs in a scratch directory
     command = [executable, *CHECKOV_ARGS, "-d", str(terraform_dir.resolve())]
     if external_checks_dir is not None:

@@ -204,6 +204,30 @@ def _deduplicate(
     return [(f, tuple(resources), waiver) for f, resources, waiver in grouped.values()]
 
 
+def _waiver_outcome(
+    waiver: Waiver | None, today: dt.date, waivers_file: str
+) -> tuple[Tier, str] | None:
+    if waiver is None:
+        return None
+    if waiver.expired(today):
+        return Tier.BLOCK, (
+            f"waiver expired on {waiver.expires.isoformat()} ({waiver.reason}); fix it or renew "
+            f"the waiver in {waivers_file}"
+        )
+    return Tier.WAIVED, f"waived until {waiver.expires.isoformat()}: {waiver.reason}"
+
+
+def _errored_outcome(finding: Finding, waivers_file: str) -> tuple[str, str]:
+    """Why and how to fix, for a check that raised inside checkov (its result is unknown)."""
+    return (
+        f"{finding.check_id} raised inside checkov on {finding.resource} ({finding.error}), "
+        "so its result is unknown and the gate fails closed",
+        "change the resource so the check can run (run checkov by hand to see the traceback), "
+        f"or waive {finding.check_id} for this resource in {waivers_file} with a reason and an "
+        "expiry",
+    )
+
+
 def classify_finding(
     finding: Finding,
     resources: tuple[str, ...],
@@ -222,39 +246,12 @@ def classify_finding(
         or finding.guideline
         or (finding.check_name or "see the check's documentation")
     )
-    if waiver is not None and waiver.expired(today):
-        return Classified(
-            finding,
-            Tier.BLOCK,
-            severity,
-            f"waiver expired on {waiver.expires.isoformat()} ({waiver.reason}); fix it or renew "
-            f"the waiver in {policy.waivers_file}",
-            fix,
-            resources,
-            waiver,
-        )
-    if waiver is not None:
-        return Classified(
-            finding,
-            Tier.WAIVED,
-            severity,
-            f"waived until {waiver.expires.isoformat()}: {waiver.reason}",
-            fix,
-            resources,
-            waiver,
-        )
+    waived = _waiver_outcome(waiver, today, policy.waivers_file)
+    if waived is not None:
+        return Classified(finding, waived[0], severity, waived[1], fix, resources, waiver)
     if finding.error is not None:
-        return Classified(
-            finding,
-            Tier.BLOCK,
-            severity,
-            f"{finding.check_id} raised inside checkov on {finding.resource} "
-            f"({finding.error}), so its result is unknown and the gate fails closed",
-            "change the resource so the check can run (run checkov by hand to see the "
-            f"traceback), or waive {finding.check_id} for this resource in "
-            f"{policy.waivers_file} with a reason and an expiry",
-            resources,
-        )
+        why, errored_fix = _errored_outcome(finding, policy.waivers_file)
+        return Classified(finding, Tier.BLOCK, severity, why, errored_fix, resources)
     if severity is None:
         return Classified(
             finding,
