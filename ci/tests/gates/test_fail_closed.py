@@ -119,6 +119,16 @@ def test_registry_module_checkov_cannot_read_offline_is_refused(
         run_scan(tree, policy_dir, checkov=checkov_bin, today=TODAY)
 
 
+def test_tf_json_checkov_cannot_parse_stops_the_gate(
+    tmp_path: Path, policy_dir: Path, checkov_bin: str
+) -> None:
+    tree = tmp_path / "tf"
+    shutil.copytree(FIXTURES / "scan", tree)
+    (tree / "broken.tf.json").write_text('{"resource": {"aws_s3_bucket": {"b": {"acl": ')
+    with pytest.raises(GateError, match=r"could not parse 1 file\(s\): .*broken\.tf\.json"):
+        run_scan(tree, policy_dir, checkov=checkov_bin, today=TODAY)
+
+
 def test_terraform_files_checkov_does_not_read_are_refused(
     tmp_path: Path, checkov_bin: str
 ) -> None:
