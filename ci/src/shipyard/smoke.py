@@ -365,14 +365,15 @@ def judge_tile(
     )
 
 
-def _iso(text: object) -> bool:
+def _instant(text: object) -> dt.datetime | None:
+    """An ISO-8601 timestamp as an aware datetime (naive means UTC), or None."""
     if not isinstance(text, str) or "T" not in text:
-        return False
+        return None
     try:
-        dt.datetime.fromisoformat(text)
+        moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        return False
-    return True
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def judge_timeseries(status: int, content_type: str | None, body: bytes) -> Judgement:
@@ -392,9 +393,18 @@ def judge_timeseries(status: int, content_type: str | None, body: bytes) -> Judg
         return Judgement(Verdict.FAIL, f"timeseries: {len(times)} times but {len(values)} values")
     if not times:
         return Judgement(Verdict.NO_DATA, "timeseries: empty series (no data yet)")
-    bad = next((t for t in times if not _iso(t)), None)
+    instants = [_instant(t) for t in times]
+    bad = next((t for t, moment in zip(times, instants, strict=True) if moment is None), None)
     if bad is not None:
         return Judgement(Verdict.FAIL, f"timeseries: {bad!r} is not an ISO-8601 timestamp")
+    moments = [moment for moment in instants if moment is not None]
+    backwards = next((i for i in range(1, len(moments)) if moments[i - 1] >= moments[i]), None)
+    if backwards is not None:
+        return Judgement(
+            Verdict.FAIL,
+            f"timeseries: times not in ascending order ({times[backwards - 1]} then "
+            f"{times[backwards]})",
+        )
     bad_value = next((v for v in values if v is not None and not _finite_number(v)), None)
     if bad_value is not None:
         return Judgement(

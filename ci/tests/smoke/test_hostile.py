@@ -251,6 +251,31 @@ def test_timeseries_values_must_be_finite_numbers(values: str, problem: str) -> 
     assert verdict_of(report, "timeseries") == (Verdict.FAIL, f"timeseries: {problem}")
 
 
+@pytest.mark.parametrize(
+    ("times", "problem"),
+    [
+        (
+            '["2024-01-02T00:00:00Z", "2024-01-01T00:00:00Z"]',
+            "2024-01-02T00:00:00Z then 2024-01-01",
+        ),
+        (
+            '["2024-01-01T00:00:00Z", "2024-01-01T00:00:00"]',
+            "2024-01-01T00:00:00Z then 2024-01-01T",
+        ),
+        (
+            '["2024-01-01T03:00:00+02:00", "2024-01-01T00:00:00Z"]',
+            "+02:00 then 2024-01-01T00:00:00Z",
+        ),
+    ],
+)
+def test_timeseries_times_must_ascend(times: str, problem: str) -> None:
+    body = f'{{"times": {times}, "values": [1.0, 2.0]}}'.encode()
+    judgement = judge_timeseries(200, "application/json", body)
+    assert judgement.verdict is Verdict.FAIL
+    assert judgement.detail.startswith("timeseries: times not in ascending order")
+    assert problem in judgement.detail
+
+
 def test_null_values_where_the_service_writes_null_pass() -> None:
     body = f'{{"times": {GOOD_TIMES}, "values": [null, -3]}}'.encode()
     assert judge_timeseries(200, "application/json", body).verdict is Verdict.PASS
