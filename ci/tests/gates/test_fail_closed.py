@@ -129,6 +129,29 @@ def test_tf_json_checkov_cannot_parse_stops_the_gate(
         run_scan(tree, policy_dir, checkov=checkov_bin, today=TODAY)
 
 
+BROKEN_REGEX_POLICY = """\
+metadata: {id: CKV2_SHIPYARD_90, name: names match, category: GENERAL_SECURITY, severity: HIGH}
+definition:
+  cond_type: attribute
+  resource_types: [aws_ecs_service]
+  attribute: name
+  operator: not_regex_match
+  value: "[unclosed"
+"""
+
+
+def test_custom_policy_whose_regex_checkov_cannot_run_is_refused(
+    tmp_path: Path, policy_dir: Path, checkov_bin: str
+) -> None:
+    # checkov logs a warning per resource and passes every one of them under not_regex_match.
+    (policy_dir / "custom" / "names.yaml").write_text(BROKEN_REGEX_POLICY)
+    with pytest.raises(GateError, match=r"not_regex_match value '\[unclosed' is not a valid re"):
+        load_policy(policy_dir, TODAY)
+    run = run_checkov(FIXTURES / "scan", policy_dir / "custom", checkov=checkov_bin)
+    with pytest.raises(GateError, match="checkov logged WARNI: failed to run regex"):
+        parse_checkov_log(run.stderr)
+
+
 def test_terraform_files_checkov_does_not_read_are_refused(
     tmp_path: Path, checkov_bin: str
 ) -> None:

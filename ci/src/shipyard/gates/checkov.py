@@ -47,6 +47,8 @@ _SKIPPED_RULE_WARNINGS = (
     "Failed to parse check",
     "Custom policy ",
     "Failed to download module",
+    "failed to run regex",
+    "Graph components were not initialized",
 )
 _SUMMARY_KEYS = frozenset({"passed", "failed", "skipped", "parsing_errors"})
 # Config files checkov reads on its own; a skip-check in one would hide failures from us.

@@ -290,12 +290,34 @@ def parse_custom_policy(document: object, source: str) -> SeverityEntry:
             f"{where} metadata.frameworks: {frameworks!r} leaves out terraform, so the gate "
             "would never run it; remove `frameworks` or list terraform"
         )
+    _check_regexes(top.get("definition"), where)
     return SeverityEntry(
         check_id=check_id,
         severity=Severity.parse(meta.get("severity"), f"{where} metadata.severity"),
         reason=_text(meta.get("name"), f"{where} metadata.name"),
         fix=_optional_text(meta.get("guideline"), f"{where} metadata.guideline"),
     )
+
+
+def _check_regexes(definition: object, where: str) -> None:
+    """Every regex a policy matches with must compile: checkov logs a warning for one that does
+    not and treats the condition as unmet, which passes every resource under not_regex_match."""
+    pending = [definition]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending += node
+        elif isinstance(node, Mapping):
+            pending += list(node.values())
+            operator = node.get("operator")
+            if isinstance(operator, str) and "regex" in operator:
+                try:
+                    re.compile(str(node.get("value")))
+                except re.error as exc:
+                    raise GateError(
+                        f"{where}: {operator} value {node.get('value')!r} is not a valid regex "
+                        f"({exc}); checkov would skip the condition silently"
+                    ) from None
 
 
 class DuplicateKeyError(yaml.YAMLError):
