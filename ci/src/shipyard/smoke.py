@@ -17,14 +17,15 @@ and nesting too deep to parse are invalid JSON, as they are for every browser.
 One deadline bounds the whole run: every request, body included, is cancelled when the run's
 time is up (httpx's own timeout is per read, so a server trickling a byte a second would never
 trip it), retries stop, and the report is written with what was seen; the run ends within the
-deadline plus the time to judge the last bodies. A body larger than ``max_body_bytes`` is not
-read further (a fail). Each check retries with exponential backoff while the answer is one that
-can change on its own (connection refused, timeout, 5xx, 429), and gives up at once on an answer
-that will not (wrong content type, a broken PNG, invalid JSON, a TLS certificate that does not
-verify). Verdicts: ``pass``, ``fail`` and ``no-data``: an unknown collection (404 from the
-service) or an empty series means the service works but holds no data yet, which is not the
-same as a broken service. The report has per-check timing and renders as JSON
-(``schema_version``) and Markdown.
+deadline plus the time to judge the last bodies. The CLI resolves names in daemon threads, so a
+DNS lookup that never returns cannot hold the process past the deadline either. A body larger
+than ``max_body_bytes`` is not read further (a fail). Each check retries with exponential
+backoff while the answer is one that can change on its own (connection refused, timeout, 5xx,
+429), and gives up at once on an answer that will not (wrong content type, a broken PNG, invalid
+JSON, a TLS certificate that does not verify). Verdicts: ``pass``, ``fail`` and ``no-data``: an
+unknown collection (404 from the service) or an empty series means the service works but holds
+no data yet, which is not the same as a broken service. The report has per-check timing and
+renders as JSON (``schema_version``) and Markdown.
 
 The judgements (``judge_*``, :func:`png_problem`, :func:`next_delay`) are pure functions of
 status, headers and bytes; :func:`run_smoke` is the httpx/anyio edge. Bad configuration raises
@@ -36,12 +37,15 @@ CLI: ``python -m shipyard.smoke BASE_URL [--deadline 60] [--json-out F] [--markd
 from __future__ import annotations
 
 import argparse
+import asyncio
+import concurrent.futures
 import datetime as dt
 import enum
 import json
 import math
 import ssl
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -633,6 +637,36 @@ async def run_smoke(
     )
 
 
+class _DaemonExecutor(concurrent.futures.ThreadPoolExecutor):
+    """The event loop's executor for its blocking calls (DNS lookups) in daemon threads that
+    nothing waits for: asyncio otherwise joins them when the run ends, so a resolver that never
+    answers would hold the process (and its report) past the deadline."""
+
+    def submit(  # type: ignore[override]
+        self, fn: Callable[..., object], /, *args: object, **kwargs: object
+    ) -> concurrent.futures.Future[object]:
+        future: concurrent.futures.Future[object] = concurrent.futures.Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # handed to the awaiting task, as the default does
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="smoke-resolver", daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        return  # nothing to wait for: the threads are daemons
+
+
+async def _run_from_cli(base_url: str, config: SmokeConfig) -> SmokeReport:
+    asyncio.get_running_loop().set_default_executor(_DaemonExecutor())
+    return await run_smoke(base_url, config)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m shipyard.smoke", description=__doc__)
     parser.add_argument("base_url")
@@ -663,6 +697,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _no_verdict(message: str, json_out: Path | None) -> int:
+    """Exit 2 with a report that says why there is no verdict."""
+    print(message, file=sys.stderr)
+    if json_out:
+        report = {"schema_version": SCHEMA_VERSION, "suite": "smoke", "verdict": "error"}
+        report |= {"error": message, "checks": []}
+        json_out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Exit 0 pass (or no-data unless --no-data-fails), 1 fail, 2 bad configuration."""
     args = _parser().parse_args(argv)
@@ -681,14 +725,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.require_metric:
         config = replace(config, required_metrics=tuple(args.require_metric))
     try:
-        report = anyio.run(run_smoke, args.base_url, config)
+        report = anyio.run(_run_from_cli, args.base_url, config)
     except SmokeError as exc:
-        print(f"smoke error: {exc}", file=sys.stderr)
-        if args.json_out:
-            refused = {"schema_version": SCHEMA_VERSION, "suite": "smoke", "verdict": "error"}
-            refused |= {"error": str(exc), "checks": []}
-            args.json_out.write_text(json.dumps(refused, indent=2) + "\n", encoding="utf-8")
-        return 2
+        return _no_verdict(f"smoke error: {exc}", args.json_out)
+    except Exception as exc:  # a fault in the suite itself: still a report, and never a pass
+        return _no_verdict(f"smoke internal error: {type(exc).__name__}: {exc}", args.json_out)
     print(report.to_markdown(), end="")
     if args.json_out:
         args.json_out.write_text(report.to_json() + "\n", encoding="utf-8")

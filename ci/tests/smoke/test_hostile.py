@@ -4,6 +4,7 @@ clock, a report whatever the body, and answers judged by what they are, not what
 from __future__ import annotations
 
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -152,6 +153,38 @@ def test_cli_writes_its_report_against_a_hostile_server(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     assert report["verdict"] == "fail"
     assert report["duration_s"] < 3.0
+    assert wall < 6.0  # the run's 2 s, plus the interpreter starting and importing httpx
+
+
+# Loaded by the suite's own interpreter (site imports sitecustomize from PYTHONPATH): the host
+# name's lookup blocks as a resolver that never answers does. No real resolver can be made to
+# hang for one process only.
+HUNG_RESOLVER = """
+import socket, time
+real_getaddrinfo = socket.getaddrinfo
+def getaddrinfo(host, *args, **kwargs):
+    if host in ("hung-resolver.invalid", b"hung-resolver.invalid"):
+        time.sleep(60)
+    return real_getaddrinfo(host, *args, **kwargs)
+socket.getaddrinfo = getaddrinfo
+"""
+
+
+def test_cli_ends_on_time_when_the_name_lookup_never_answers(tmp_path: Path) -> None:
+    (tmp_path / "sitecustomize.py").write_text(HUNG_RESOLVER)
+    out = tmp_path / "smoke.json"
+    command = [sys.executable, "-m", "shipyard.smoke", "http://hung-resolver.invalid:8080"]
+    started = time.monotonic()
+    done = subprocess.run(
+        [*command, "--deadline", "2", "--json-out", str(out)],
+        capture_output=True,
+        timeout=90,
+        check=False,
+        env=os.environ | {"PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])},
+    )
+    wall = time.monotonic() - started
+    assert done.returncode == 1, done.stderr
+    assert json.loads(out.read_text())["verdict"] == "fail"
     assert wall < 6.0  # the run's 2 s, plus the interpreter starting and importing httpx
 
 
