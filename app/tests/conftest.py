@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -66,3 +72,48 @@ def dataset_copy(dataset_dir: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "copy"
     shutil.copytree(dataset_dir, copy)
     return copy
+
+
+STARTUP_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"uvicorn exited with {server.returncode} before answering")
+        try:
+            httpx.get(f"{base}/health", timeout=1.0)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"uvicorn did not answer on {base} within {STARTUP_SECONDS} s")
+
+
+@pytest.fixture(scope="module")
+def server(dataset_dir: Path) -> Iterator[str]:
+    """The app under real uvicorn on a loopback port, as the ECS task and the smoke suite see it."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "GRIDSERVE_DATA_DIR": str(dataset_dir),
+        "GRIDSERVE_GIT_SHA": "feedface",
+        "GRIDSERVE_ROLE": "all",
+    }
+    command = [sys.executable, "-m", "uvicorn", "gridserve.main:app"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    process = subprocess.Popen(command, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base, process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

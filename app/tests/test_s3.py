@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from gridserve.main import create_app
 from gridserve.settings import Settings
 
-from .test_uvicorn import free_port
+from .conftest import free_port
 
 BUCKET = "climate"
 PREFIX = "regional"

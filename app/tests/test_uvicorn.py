@@ -3,61 +3,10 @@
 from __future__ import annotations
 
 import io
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
-
-STARTUP_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"uvicorn exited with {server.returncode} before answering")
-        try:
-            httpx.get(f"{base}/health", timeout=1.0)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError(f"uvicorn did not answer on {base} within {STARTUP_SECONDS} s")
-
-
-@pytest.fixture(scope="module")
-def server(dataset_dir: Path) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "GRIDSERVE_DATA_DIR": str(dataset_dir),
-        "GRIDSERVE_GIT_SHA": "feedface",
-        "GRIDSERVE_ROLE": "all",
-    }
-    command = [sys.executable, "-m", "uvicorn", "gridserve.main:app"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
-    process = subprocess.Popen(command, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base, process)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_every_endpoint_over_http(server: str) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from shipyard.tools.gates.checkov import run_checkov
+from shipyard.tools.gates.checkov import CheckovRun, run_checkov
 from shipyard.tools.gates.docs import check_docs
 from shipyard.tools.gates.policy import Severity, load_policy
 from shipyard.tools.gates.scan import verdict_from_output
@@ -49,16 +49,21 @@ POLICY_DIR = TERRAFORM_DIR.parent / "ci" / "policies"
 
 
 @pytest.fixture(scope="module")
-def checkov_output(checkov_bin: str) -> str:
-    """checkov's JSON report over terraform/, run once, as the gate (run_scan) runs it."""
+def checkov_output(checkov_bin: str) -> CheckovRun:
+    """checkov's JSON report and log over terraform/, run once, as the gate (run_scan) runs it."""
     return run_checkov(TERRAFORM_DIR, load_policy(POLICY_DIR).custom_dir, checkov=checkov_bin)
 
 
 @pytest.fixture(scope="module")
-def scan(checkov_output: str) -> ScanReport:
+def scan(checkov_output: CheckovRun) -> ScanReport:
     policy = load_policy(POLICY_DIR)
     return verdict_from_output(
-        checkov_output, policy, Severity.CRITICAL, str(TERRAFORM_DIR), dt.date.today()
+        checkov_output.stdout,
+        policy,
+        Severity.CRITICAL,
+        str(TERRAFORM_DIR),
+        dt.date.today(),
+        checkov_output.stderr,
     )
 
 
@@ -104,10 +109,10 @@ def test_accepted_trade_offs_are_documented() -> None:
         assert f"`{check_id}` `{resource}`" in readme, f"{check_id} on {resource} undocumented"
 
 
-def test_checkov_decides_every_bucket_check_on_both_buckets(checkov_output: str) -> None:
+def test_checkov_decides_every_bucket_check_on_both_buckets(checkov_output: CheckovRun) -> None:
     """A check checkov cannot resolve (a value from another module's nested module) is dropped
     from its report, neither passed nor failed; the findings above would not notice that."""
-    document = json.loads(checkov_output)
+    document = json.loads(checkov_output.stdout)
     reports = document if isinstance(document, list) else [document]
     decided = {
         (check["check_id"], check["resource"])

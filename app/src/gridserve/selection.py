@@ -3,11 +3,34 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 import numpy as np
+from pydantic import AfterValidator
 
 from gridserve.errors import invalid
 from gridserve.store import Collection, TimeArray, Variable
+
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(microsecond=0, tzinfo=UTC)
+MOMENT_RANGE = "..".join(f"{m.replace(tzinfo=None).isoformat()}Z" for m in (EARLIEST, LATEST))
+
+
+def in_utc(moment: datetime) -> datetime:
+    """The same instant in UTC (naive means UTC already); one that UTC cannot hold, such as
+    9999-12-31T23:59:59-01:00, is a client's mistake (a ValueError, so FastAPI answers 422)."""
+    offset = moment.utcoffset()
+    try:
+        utc = moment.replace(tzinfo=None) - offset if offset is not None else moment
+    except OverflowError:
+        raise ValueError(
+            f"{moment.isoformat()} is outside the accepted range {MOMENT_RANGE} in UTC"
+        ) from None
+    return utc.replace(tzinfo=UTC)
+
+
+# A datetime query parameter, checked where it is parsed (see in_utc).
+Moment = Annotated[datetime, AfterValidator(in_utc)]
 
 
 def to_datetime64(moment: datetime) -> np.datetime64:

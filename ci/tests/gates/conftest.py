@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from shipyard.tools.gates.checkov import run_checkov
+from shipyard.tools.gates.checkov import parse_checkov_log, run_checkov
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -33,7 +33,9 @@ def terraform_docs_bin() -> str:
 @pytest.fixture(scope="session")
 def scan_stdout(checkov_bin: str) -> str:
     """One real checkov run on fixtures/scan with the platform's custom policies."""
-    return run_checkov(FIXTURES / "scan", POLICIES / "custom", checkov=checkov_bin)
+    run = run_checkov(FIXTURES / "scan", POLICIES / "custom", checkov=checkov_bin)
+    assert parse_checkov_log(run.stderr) == (), run.stderr
+    return run.stdout
 
 
 @pytest.fixture

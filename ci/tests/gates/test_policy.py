@@ -41,22 +41,32 @@ def test_bad_severity_file_names_file_and_fix(tmp_path: Path, text: str, message
     assert message in str(raised.value)
 
 
+TODAY = dt.date(2026, 6, 1)
+
+
 def test_waiver_fields_are_validated() -> None:
+    def first_of(*items: dict[str, object]) -> object:
+        return parse_waivers({"waivers": list(items)}, "w.yml", TODAY)[0]
+
+    ok = {"check": "X", "resource": "aws_s3_bucket.b", "reason": "r", "expires": "2026-07-01"}
     with pytest.raises(GateError, match="waiver #1: expires 'soon' is not a date; write"):
-        parse_waivers({"waivers": [{"check": "X", "reason": "r", "expires": "soon"}]}, "w.yml")
+        first_of(ok | {"expires": "soon"})
     with pytest.raises(GateError, match="waiver #1: `check`"):
-        parse_waivers({"waivers": [{"reason": "r"}]}, "w.yml")
-    with pytest.raises(GateError, match="waiver #2: a non-empty one-line text"):
-        parse_waivers({"waivers": [{"check": "X", "reason": "r"}, {"check": "Y"}]}, "w.yml")
+        first_of({"reason": "r"})
+    with pytest.raises(GateError, match="waiver #2 reason: a non-empty one-line text"):
+        first_of(ok, {"check": "Y", "resource": "aws_s3_bucket.b", "expires": "2026-07-01"})
     [waiver] = parse_waivers(
-        {"waivers": [{"check": "X", "reason": "r", "expires": dt.date(2026, 1, 2)}]}, "w.yml"
+        {"waivers": [ok | {"expires": dt.date(2026, 1, 2)}]}, "w.yml", dt.date(2026, 1, 1)
     )
     assert waiver.expired(dt.date(2026, 1, 3))
     assert not waiver.expired(dt.date(2026, 1, 2))
 
 
 def test_custom_policy_needs_a_severity() -> None:
-    document = {"metadata": {"id": "CKV2_X_1", "name": "n"}, "definition": {}}
+    document = {
+        "metadata": {"id": "CKV2_X_1", "name": "n", "category": "GENERAL_SECURITY"},
+        "definition": {},
+    }
     with pytest.raises(GateError, match=r"CKV2_X_1` metadata\.severity: severity None"):
         parse_custom_policy(document, "custom/x.yaml")
 

@@ -33,6 +33,12 @@ def by_check(report: ScanReport, check_id: str) -> list[tuple[Tier, str]]:
     return [(c.tier, c.finding.resource) for c in report.findings if c.finding.check_id == check_id]
 
 
+def waiver(
+    check: str, resource: str, reason: str = "test", expires: str = "2026-11-01"
+) -> dict[str, str]:
+    return {"check": check, "resource": resource, "reason": reason, "expires": expires}
+
+
 def write_waivers(policy_dir: Path, *waivers: Mapping[str, object]) -> None:
     text = yaml.safe_dump({"schema_version": 1, "waivers": list(waivers)})
     (policy_dir / "waivers.yml").write_text(text)
@@ -109,19 +115,21 @@ def test_custom_platform_policies_carry_their_severity_offline(
 def test_waiver_is_honoured_and_listed(scan_stdout: str, policy_dir: Path) -> None:
     write_waivers(
         policy_dir,
-        {"check": "CKV_AWS_24", "reason": "bastion, closed next sprint", "expires": "2026-12-31"},
+        waiver(
+            "CKV_AWS_24", "aws_security_group.ssh_open", "bastion, closed next sprint", "2026-11-27"
+        ),
     )
     report = decide(scan_stdout, policy_dir)
     assert by_check(report, "CKV_AWS_24") == [(Tier.WAIVED, "aws_security_group.ssh_open")]
     markdown = report.to_markdown()
     assert "#### Waived" in markdown
     assert "bastion, closed next sprint" in markdown
-    assert "until 2026-12-31" in markdown
+    assert "until 2026-11-27" in markdown
 
 
 def test_expired_waiver_blocks(scan_stdout: str, policy_dir: Path) -> None:
     write_waivers(
-        policy_dir, {"check": "CKV_AWS_260", "reason": "temporary", "expires": "2026-05-31"}
+        policy_dir, waiver("CKV_AWS_260", "aws_security_group.http_open", "temporary", "2026-05-31")
     )
     report = decide(scan_stdout, policy_dir)
     [item] = [c for c in report.findings if c.finding.check_id == "CKV_AWS_260"]
@@ -139,8 +147,8 @@ def test_resource_waiver_covers_only_its_resource_and_unused_are_listed(
 ) -> None:
     write_waivers(
         policy_dir,
-        {"check": "CKV2_SHIPYARD_1", "resource": "aws_ecs_service.unguarded", "reason": "demo"},
-        {"check": "CKV_AWS_999", "reason": "nothing fails this"},
+        waiver("CKV2_SHIPYARD_1", "aws_ecs_service.unguarded", "demo"),
+        waiver("CKV_AWS_999", "aws_ecs_service.unguarded", "nothing fails this"),
     )
     report = decide(scan_stdout, policy_dir)
     assert sorted(by_check(report, "CKV2_SHIPYARD_1")) == [
@@ -155,7 +163,10 @@ def test_inline_skip_without_waiver_counts_as_failure(scan_stdout: str, policy_d
     [item] = [c for c in report.findings if c.finding.check_id == "CKV_AWS_158"]
     assert item.tier is Tier.BLOCK
     assert "inline checkov:skip (fixture inline skip) is not a waiver" in item.why
-    write_waivers(policy_dir, {"check": "CKV_AWS_158", "reason": "logs hold no data"})
+    write_waivers(
+        policy_dir,
+        waiver("CKV_AWS_158", "aws_cloudwatch_log_group.inline_skipped", "logs hold no data"),
+    )
     waived = decide(scan_stdout, policy_dir, Severity.MEDIUM)
     assert by_check(waived, "CKV_AWS_158")[0][0] is Tier.WAIVED
 
@@ -176,8 +187,8 @@ def test_json_report_has_schema_version_and_every_finding(
 def test_clean_tree_passes(scan_stdout: str, policy_dir: Path) -> None:
     # Waive everything that failed: nothing left to block, the verdict is a pass.
     results = parse_checkov_output(scan_stdout)
-    ids = sorted({f.check_id for f in (*results.failed, *results.inline_skipped)})
-    write_waivers(policy_dir, *[{"check": i, "reason": "test"} for i in ids])
+    pairs = sorted({(f.check_id, f.resource) for f in (*results.failed, *results.inline_skipped)})
+    write_waivers(policy_dir, *[waiver(check, resource) for check, resource in pairs])
     report = decide(scan_stdout, policy_dir)
     assert not report.blocked
     assert report.to_dict()["verdict"] == "passed"
@@ -253,7 +264,8 @@ def test_checkov_printing_garbage_with_exit_0_is_an_error(tmp_path: Path, policy
 def test_checkov_never_asks_pypi_for_a_newer_release(tmp_path: Path) -> None:
     # checkov 3.3.30 reads this variable in checkov.common.util.env_vars_config.
     reporter = _fake_checkov(tmp_path, 'echo "{\\"skip\\": \\"$CKV_SKIP_PACKAGE_UPDATE_CHECK\\"}"')
-    assert json.loads(run_checkov(FIXTURES / "scan", None, checkov=reporter)) == {"skip": "true"}
+    run = run_checkov(FIXTURES / "scan", None, checkov=reporter)
+    assert json.loads(run.stdout) == {"skip": "true"}
 
 
 def test_checkov_config_file_in_tree_is_refused(tmp_path: Path, checkov_bin: str) -> None:
@@ -271,7 +283,7 @@ def test_environment_cannot_skip_checks(
     monkeypatch.setenv("CKV_SKIP_CHECK", "CKV_AWS_24")
     monkeypatch.setenv("CKV_CHECK", "CKV_AWS_260")
     rerun = run_checkov(FIXTURES / "scan", POLICIES / "custom", checkov=checkov_bin)
-    ids = {f.check_id for f in parse_checkov_output(rerun).failed}
+    ids = {f.check_id for f in parse_checkov_output(rerun.stdout).failed}
     assert ids == {f.check_id for f in parse_checkov_output(scan_stdout).failed}
 
 
@@ -320,11 +332,7 @@ def test_waiver_for_one_module_call_does_not_waive_another(policy_dir: Path) -> 
 
     write_waivers(
         policy_dir,
-        {
-            "check": "CKV_AWS_24",
-            "resource": "module.bastion.aws_security_group.this",
-            "reason": "bastion, closed next sprint",
-        },
+        waiver("CKV_AWS_24", "module.bastion.aws_security_group.this", "bastion, next sprint"),
     )
     results = CheckovResults(
         failed=(

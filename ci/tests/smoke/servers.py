@@ -12,6 +12,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -23,20 +24,31 @@ Answer = tuple[int, str, bytes]  # status, content type, body
 Endpoint = Callable[[int], Answer]  # attempt number (1-based) -> answer
 
 
-def png(width: int = 256, height: int = 256) -> bytes:
-    """A valid greyscale PNG of the given size."""
+def chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk with its length and CRC."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
 
-    rows = b"".join(b"\x00" + bytes(width) for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+SAMPLES = {0: 1, 2: 3, 3: 1, 6: 4}  # colour type -> bytes per 8-bit pixel
+
+
+def png(
+    width: int = 256,
+    height: int = 256,
+    colour_type: int = 3,
+    image_data: bytes | None = None,
+    palette: bytes = b"\x00\x00\x00\xff\xff\xff",
+) -> bytes:
+    """A valid 8-bit PNG (a palette image by default, as gridserve writes); ``image_data``
+    replaces the compressed pixels, ``b""`` leaves the IDAT chunk out."""
+    rows = b"".join(b"\x02" + bytes(width * SAMPLES[colour_type]) for _ in range(height))
+    data = zlib.compress(rows) if image_data is None else image_data
+    header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
+        + (chunk(b"PLTE", palette) if colour_type == 3 else b"")
+        + (chunk(b"IDAT", data) if data else b"")
         + chunk(b"IEND", b"")
     )
 
@@ -118,8 +130,11 @@ def serve(
 
 
 @contextmanager
-def _raw_server(on_connection: Callable[[socket.socket], None]) -> Iterator[str]:
-    """A loopback listener handing each accepted connection to `on_connection`; yields its URL."""
+def _raw_server(
+    on_connection: Callable[[socket.socket], None], threaded: bool = False
+) -> Iterator[str]:
+    """A loopback listener handing each accepted connection to `on_connection` (in a thread of
+    its own when ``threaded``, so that slow answers overlap); yields its URL."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.1)
     stop = threading.Event()
@@ -132,7 +147,10 @@ def _raw_server(on_connection: Callable[[socket.socket], None]) -> Iterator[str]
                 continue
             except OSError:
                 return
-            on_connection(conn)
+            if threaded:
+                threading.Thread(target=on_connection, args=(conn,), daemon=True).start()
+            else:
+                on_connection(conn)
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
@@ -179,3 +197,53 @@ def closed_port() -> str:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def trickling_server(interval_s: float = 0.2) -> Iterator[str]:
+    """Answers every request with headers at once, then one body byte per ``interval_s``,
+    forever: no single read ever waits long, so a per-read timeout never fires."""
+    stop = threading.Event()
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(head)
+                while not stop.is_set():
+                    conn.sendall(b" ")
+                    time.sleep(interval_s)
+            except OSError:
+                pass
+
+    try:
+        with _raw_server(answer, threaded=True) as url:
+            yield url
+    finally:
+        stop.set()
+
+
+@contextmanager
+def endless_server(content_type: str = "application/json") -> Iterator[str]:
+    """Answers 200 with a body that never ends (no length, read until close) as fast as the
+    client reads: ``[[[[...`` for JSON, PNG-looking bytes otherwise."""
+    stop = threading.Event()
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nConnection: close\r\n\r\n"
+    piece = b"[" * 65536 if content_type == "application/json" else png()[:33] + bytes(65536)
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(head.encode())
+                while not stop.is_set():
+                    conn.sendall(piece)
+            except OSError:
+                pass
+
+    try:
+        with _raw_server(answer, threaded=True) as url:
+            yield url
+    finally:
+        stop.set()

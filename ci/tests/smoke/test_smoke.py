@@ -170,8 +170,7 @@ def test_500s_that_never_recover_fail_at_the_deadline() -> None:
     assert detail.startswith(f"gave up after {attempts} attempts")
     assert "HTTP 503" in detail
     assert attempts == asked["/health"] > 2
-    [health] = [r for r in report.results if r.name == "health"]
-    assert 1.0 <= health.duration_s < 6.0  # bounded by the deadline, with room for a slow CI
+    assert 1.0 <= report.duration_s < 2.0  # the run's deadline, plus at most a second
 
 
 def test_server_that_never_answers_fails_within_the_deadline() -> None:
@@ -179,11 +178,17 @@ def test_server_that_never_answers_fails_within_the_deadline() -> None:
     with silent_server() as url:
         report = smoke(url, config)
     assert report.verdict is Verdict.FAIL
-    for result in report.results:
+    for result in report.results[:-1]:
         assert result.verdict is Verdict.FAIL
-        assert "no answer within 0.4 s" in result.detail
+        assert "no complete answer within 0.4 s" in result.detail
         assert result.attempts >= 2
-        assert result.duration_s < 6.0
+    # Metrics goes last, when the others are done: here the run's time was up by then.
+    assert check(report, "metrics") == (
+        Verdict.FAIL,
+        "not attempted: the run's deadline had passed",
+        0,
+    )
+    assert report.duration_s < 2.5
 
 
 def test_response_cut_off_mid_body_is_retried_then_fails() -> None:

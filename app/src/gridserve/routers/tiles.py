@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -13,7 +12,7 @@ from fastapi import APIRouter, Path, Query, Response
 from gridserve import render, tiling
 from gridserve.deps import MetricsDep, RegistryDep
 from gridserve.errors import invalid
-from gridserve.selection import choose_variable, time_index
+from gridserve.selection import Moment, choose_variable, time_index
 from gridserve.store import Collection
 
 Colormap = StrEnum("Colormap", {name: name for name in render.COLORMAP_STOPS})  # type: ignore[misc]
@@ -70,7 +69,7 @@ async def tile(
     metrics: MetricsDep,
     variable: Annotated[str | None, Query(description="default: the first one")] = None,
     time_: Annotated[
-        datetime | None, Query(alias="time", description="ISO 8601; default: the latest step")
+        Moment | None, Query(alias="time", description="ISO 8601; default: the latest step")
     ] = None,
     colormap: Annotated[Colormap, Query()] = Colormap[render.DEFAULT_COLORMAP],
     vmin: Annotated[

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -14,7 +13,7 @@ from fastapi import APIRouter, Header, Query, Response
 from gridserve.deps import RegistryDep, SettingsDep
 from gridserve.errors import invalid
 from gridserve.grid import cell_index
-from gridserve.selection import choose_variable, iso, time_range
+from gridserve.selection import Moment, choose_variable, iso, time_range
 from gridserve.store import Collection
 
 CSV = "text/csv"
@@ -67,8 +66,8 @@ def as_csv(variable: str, times: list[str], values: list[float | None]) -> str:
 async def timeseries(
     lon: Annotated[float, Query(ge=-180, le=180, description="longitude, degrees east")],
     lat: Annotated[float, Query(ge=-90, le=90, description="latitude, degrees north")],
-    start: Annotated[datetime, Query(description="first time, ISO 8601 (inclusive)")],
-    end: Annotated[datetime, Query(description="last time, ISO 8601 (inclusive)")],
+    start: Annotated[Moment, Query(description="first time, ISO 8601 (inclusive)")],
+    end: Annotated[Moment, Query(description="last time, ISO 8601 (inclusive)")],
     registry: RegistryDep,
     settings: SettingsDep,
     variable: Annotated[str | None, Query(description="default: the first one")] = None,

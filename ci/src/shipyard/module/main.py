@@ -361,7 +361,7 @@ class Shipyard:
         service: Annotated[
             dagger.Service | None, Doc("A running service to smoke instead of a URL (port 8080)")
         ] = None,
-        deadline: Annotated[float, Doc("Seconds each check may keep retrying")] = 60.0,
+        deadline: Annotated[float, Doc("Seconds for the whole run, retries included")] = 60.0,
     ) -> str:
         """Check a live deployment: health, a PNG tile, a timeseries and the metrics."""
         run = await self._smoke_run(ci, url, service, deadline)

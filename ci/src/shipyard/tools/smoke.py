@@ -2,19 +2,30 @@
 
 ``await run_smoke(base_url, SmokeConfig())`` checks, concurrently:
 
-- ``/health``: 200 and JSON ``{"status": "ok"}``;
-- a tile: 200, ``image/png``, a PNG whose chunks are all intact (signature, CRCs, IEND) and
-  whose IHDR says 256x256;
-- the timeseries: 200, JSON with equal-length ``times``/``values`` and ISO-8601 timestamps;
-- ``/metrics``: parses with prometheus-client's text parser and holds the required names.
+- ``/health``: 200, ``application/json`` and ``{"status": "ok"}``;
+- a tile: 200, ``image/png``, a PNG that decodes (every chunk and CRC intact, the image data
+  inflates to exactly the scanlines of a 256x256 8-bit palette image; see
+  :mod:`shipyard.tools.png_check`);
+- the timeseries: 200, ``application/json``, equal-length ``times``/``values``, ISO-8601
+  timestamps and values that are finite numbers or null (the service's "no value");
+- ``/metrics``: ``text/plain``, parses with prometheus-client's text parser and holds the
+  required names.
 
-Each check retries with exponential backoff until its deadline while the answer is one that can
-change on its own (connection refused, timeout, 5xx, 429), and gives up at once on an answer
-that will not (wrong content type, a broken PNG, invalid JSON, a TLS certificate that does not
-verify). Verdicts: ``pass``, ``fail`` and ``no-data``: an unknown collection (404 from the
-service) or an empty series means the service works but holds no data yet, which is not the
-same as a broken service. The report has per-check timing and renders as JSON
-(``schema_version``) and Markdown.
+JSON is read strictly (RFC 8259): ``NaN``/``Infinity`` tokens, numbers that overflow to infinity
+and nesting too deep to parse are invalid JSON, as they are for every browser.
+
+One deadline bounds the whole run: every request, body included, is cancelled when the run's
+time is up (httpx's own timeout is per read, so a server trickling a byte a second would never
+trip it), retries stop, and the report is written with what was seen; the run ends within the
+deadline plus the time to judge the last bodies. The CLI resolves names in daemon threads, so a
+DNS lookup that never returns cannot hold the process past the deadline either. A body larger
+than ``max_body_bytes`` is not read further (a fail). Each check retries with exponential
+backoff while the answer is one that can change on its own (connection refused, timeout, 5xx,
+429), and gives up at once on an answer that will not (wrong content type, a broken PNG, invalid
+JSON, a TLS certificate that does not verify). Verdicts: ``pass``, ``fail`` and ``no-data``: an
+unknown collection (404 from the service) or an empty series means the service works but holds
+no data yet, which is not the same as a broken service. The report has per-check timing and
+renders as JSON (``schema_version``) and Markdown.
 
 The judgements (``judge_*``, :func:`png_problem`, :func:`next_delay`) are pure functions of
 status, headers and bytes; :func:`run_smoke` is the httpx/anyio edge. Bad configuration raises
@@ -26,14 +37,16 @@ CLI: ``python -m shipyard.tools.smoke BASE_URL [--deadline 60] [--json-out F] [-
 from __future__ import annotations
 
 import argparse
+import asyncio
+import concurrent.futures
 import datetime as dt
 import enum
 import json
+import math
 import ssl
-import struct
 import sys
+import threading
 import time
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -43,8 +56,12 @@ import anyio
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from shipyard.tools import png_check
+
 SCHEMA_VERSION = 1
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Far above any answer of the service (a tile is < 100 KB, metrics tens of KB), low enough that
+# judging a body at the deadline takes a fraction of a second.
+MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_TIMESERIES_PARAMS: Mapping[str, str] = {
     "lon": "150",
     "lat": "-33",
@@ -77,14 +94,16 @@ class SmokeConfig:
     health_path: str = "/health"
     tile_path: str = "/tiles/test-collection/10/512/512.png"
     tile_size: int = 256
+    tile_colour_model: str = "palette8"  # what gridserve.render writes
     timeseries_path: str = "/api/timeseries"
     timeseries_params: Mapping[str, str] = field(
         default_factory=lambda: dict(DEFAULT_TIMESERIES_PARAMS)
     )
     metrics_path: str = "/metrics"
     required_metrics: tuple[str, ...] = DEFAULT_REQUIRED_METRICS
-    deadline_s: float = 60.0  # per check: stop retrying after this long
-    request_timeout_s: float = 5.0
+    deadline_s: float = 60.0  # the whole run, every request and retry included
+    request_timeout_s: float = 5.0  # one request, headers and body, start to end
+    max_body_bytes: int = MAX_BODY_BYTES
     first_backoff_s: float = 0.1
     max_backoff_s: float = 2.0
     backoff_factor: float = 2.0
@@ -93,9 +112,17 @@ class SmokeConfig:
 
     def validate(self) -> None:
         for name in ("deadline_s", "request_timeout_s", "first_backoff_s", "max_backoff_s"):
-            if getattr(self, name) <= 0:
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise SmokeError(f"smoke config: {name} must be > 0; give a positive number")
-        if self.backoff_factor < 1:
+        if self.max_body_bytes <= 0:
+            raise SmokeError("smoke config: max_body_bytes must be > 0")
+        if self.tile_colour_model not in png_check.COLOUR_MODELS:
+            known = ", ".join(png_check.COLOUR_MODELS)
+            raise SmokeError(
+                f"smoke config: tile_colour_model {self.tile_colour_model!r} is not one of {known}"
+            )
+        if not self.backoff_factor >= 1:  # also refuses NaN
             raise SmokeError("smoke config: backoff_factor must be >= 1 (1 = constant delay)")
         for name in ("health_path", "tile_path", "timeseries_path", "metrics_path"):
             if not str(getattr(self, name)).startswith("/"):
@@ -206,8 +233,47 @@ def _media_type(content_type: str | None) -> str:
     return (content_type or "").split(";")[0].strip().lower()
 
 
+class InvalidJson(ValueError):
+    """Not JSON as RFC 8259 (and every browser) reads it."""
+
+
+def _reject_constant(token: str) -> object:
+    raise InvalidJson(f"{token} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise InvalidJson(f"number {text[:40]} overflows to infinity")
+    return value
+
+
+def _finite_int(text: str) -> int:
+    value = int(text)
+    try:
+        float(value)
+    except OverflowError:
+        raise InvalidJson(f"integer of {len(text)} digits overflows a double") from None
+    return value
+
+
 def _json(body: bytes) -> object:
-    return json.loads(body.decode("utf-8"))
+    """Strict JSON, or :class:`InvalidJson` (never RecursionError, never a NaN or infinity)."""
+    try:
+        return json.loads(
+            body.decode("utf-8"),
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            parse_int=_finite_int,
+        )
+    except RecursionError:
+        raise InvalidJson("nested too deeply to parse") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidJson(f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except InvalidJson:
+        raise
+    except ValueError as exc:
+        raise InvalidJson(str(exc)) from None
 
 
 def transient_or_final(status: int) -> Judgement | None:
@@ -227,7 +293,7 @@ def missing_data(status: int, body: bytes, what: str) -> Judgement | None:
         return None
     try:
         document = _json(body)
-    except (UnicodeDecodeError, ValueError):
+    except InvalidJson:
         document = None
     if not isinstance(document, dict) or document == {"detail": "Not Found"}:
         return Judgement(
@@ -239,37 +305,9 @@ def missing_data(status: int, body: bytes, what: str) -> Judgement | None:
     return Judgement(Verdict.NO_DATA, f"{what}: 404 {message} (no data yet)")
 
 
-def png_problem(body: bytes, size: int) -> str | None:
-    """Pure: what is wrong with ``body`` as a ``size`` x ``size`` PNG, or None.
-
-    Walks every chunk and checks its CRC, so a truncated or corrupted file is caught, not only
-    a wrong signature.
-    """
-    if not body.startswith(PNG_SIGNATURE):
-        return f"not a PNG (starts with {body[:8]!r})"
-    offset = len(PNG_SIGNATURE)
-    first = True
-    while True:
-        if offset + 8 > len(body):
-            return f"truncated PNG: no IEND chunk (file ends at byte {len(body)})"
-        length, kind = struct.unpack(">I4s", body[offset : offset + 8])
-        end = offset + 8 + length + 4
-        if end > len(body):
-            return f"truncated PNG: chunk {kind!r} needs {length} bytes, file ends at {len(body)}"
-        data = body[offset + 8 : offset + 8 + length]
-        (crc,) = struct.unpack(">I", body[end - 4 : end])
-        if zlib.crc32(kind + data) != crc:
-            return f"corrupt PNG: chunk {kind!r} at byte {offset} fails its CRC"
-        if first:
-            if kind != b"IHDR" or length != 13:
-                return f"corrupt PNG: first chunk is {kind!r}, not IHDR"
-            width, height = struct.unpack(">II", data[:8])
-            if (width, height) != (size, size):
-                return f"tile is {width}x{height}, expected {size}x{size}"
-            first = False
-        if kind == b"IEND":
-            return None
-        offset = end
+def png_problem(body: bytes, size: int, colour_model: str = "palette8") -> str | None:
+    """Pure: what is wrong with ``body`` as a ``size`` x ``size`` PNG tile, or None."""
+    return png_check.png_problem(body, size, size, colour_model)
 
 
 def _data_reply_problem(
@@ -302,34 +340,44 @@ def judge_health(status: int, content_type: str | None, body: bytes) -> Judgemen
         return transient
     if status != 200:
         return Judgement(Verdict.FAIL, f"health: HTTP {status}, expected 200")
+    media = _media_type(content_type)
+    if media != "application/json":
+        return Judgement(
+            Verdict.FAIL, f"health: content type {media or 'missing'!r}, expected application/json"
+        )
     try:
         document = _json(body)
-    except (UnicodeDecodeError, ValueError):
-        return Judgement(Verdict.FAIL, f"health: body is not JSON ({body[:60]!r})")
+    except InvalidJson as exc:
+        return Judgement(Verdict.FAIL, f"health: body is not JSON ({exc}; {body[:60]!r})")
     state = document.get("status") if isinstance(document, dict) else None
     if state != "ok":
         return Judgement(Verdict.FAIL, f"health: status is {state!r}, expected 'ok'")
     return Judgement(Verdict.PASS, f"health: status {state!r}")
 
 
-def judge_tile(status: int, content_type: str | None, body: bytes, size: int) -> Judgement:
+def judge_tile(
+    status: int, content_type: str | None, body: bytes, size: int, colour_model: str = "palette8"
+) -> Judgement:
     unfit = _data_reply_problem("tile", "image/png", status, content_type, body)
     if unfit:
         return unfit
-    problem = png_problem(body, size)
+    problem = png_problem(body, size, colour_model)
     if problem:
         return Judgement(Verdict.FAIL, f"tile: {problem}")
-    return Judgement(Verdict.PASS, f"tile: valid {size}x{size} PNG, {len(body)} bytes")
+    return Judgement(
+        Verdict.PASS, f"tile: {size}x{size} {colour_model} PNG decodes, {len(body)} bytes"
+    )
 
 
-def _iso(text: object) -> bool:
+def _instant(text: object) -> dt.datetime | None:
+    """An ISO-8601 timestamp as an aware datetime (naive means UTC), or None."""
     if not isinstance(text, str) or "T" not in text:
-        return False
+        return None
     try:
-        dt.datetime.fromisoformat(text)
+        moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        return False
-    return True
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def judge_timeseries(status: int, content_type: str | None, body: bytes) -> Judgement:
@@ -338,7 +386,7 @@ def judge_timeseries(status: int, content_type: str | None, body: bytes) -> Judg
         return unfit
     try:
         document = _json(body)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except InvalidJson as exc:
         return Judgement(Verdict.FAIL, f"timeseries: invalid JSON ({exc})")
     if not isinstance(document, dict):
         return Judgement(Verdict.FAIL, "timeseries: JSON is not an object with times/values")
@@ -349,12 +397,30 @@ def judge_timeseries(status: int, content_type: str | None, body: bytes) -> Judg
         return Judgement(Verdict.FAIL, f"timeseries: {len(times)} times but {len(values)} values")
     if not times:
         return Judgement(Verdict.NO_DATA, "timeseries: empty series (no data yet)")
-    bad = next((t for t in times if not _iso(t)), None)
+    instants = [_instant(t) for t in times]
+    bad = next((t for t, moment in zip(times, instants, strict=True) if moment is None), None)
     if bad is not None:
         return Judgement(Verdict.FAIL, f"timeseries: {bad!r} is not an ISO-8601 timestamp")
-    if any(v is not None and not isinstance(v, int | float) for v in values):
-        return Judgement(Verdict.FAIL, "timeseries: `values` holds non-numbers")
+    moments = [moment for moment in instants if moment is not None]
+    backwards = next((i for i in range(1, len(moments)) if moments[i - 1] >= moments[i]), None)
+    if backwards is not None:
+        return Judgement(
+            Verdict.FAIL,
+            f"timeseries: times not in ascending order ({times[backwards - 1]} then "
+            f"{times[backwards]})",
+        )
+    bad_value = next((v for v in values if v is not None and not _finite_number(v)), None)
+    if bad_value is not None:
+        return Judgement(
+            Verdict.FAIL,
+            f"timeseries: `values` holds {json.dumps(bad_value)[:40]}, not a number or null",
+        )
     return Judgement(Verdict.PASS, f"timeseries: {len(times)} points {times[0]} .. {times[-1]}")
+
+
+def _finite_number(value: object) -> bool:
+    """A JSON number: bool is an int subclass in Python, but true/false are not numbers."""
+    return type(value) in (int, float) and math.isfinite(value)  # type: ignore[arg-type]
 
 
 def judge_metrics(
@@ -365,6 +431,12 @@ def judge_metrics(
         return transient
     if status != 200:
         return Judgement(Verdict.FAIL, f"metrics: HTTP {status}, expected 200")
+    media = _media_type(content_type)
+    if media != "text/plain":
+        return Judgement(
+            Verdict.FAIL,
+            f"metrics: content type {media or 'missing'!r}, expected text/plain (Prometheus text)",
+        )
     try:
         families = list(text_string_to_metric_families(body.decode("utf-8")))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -392,6 +464,13 @@ class _Check:
     judge: Judge
 
 
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    content_type: str | None
+    body: bytes
+
+
 def _checks(config: SmokeConfig) -> list[_Check]:
     return [
         _Check("health", config.health_path, {}, judge_health),
@@ -399,7 +478,7 @@ def _checks(config: SmokeConfig) -> list[_Check]:
             "tile",
             config.tile_path,
             {},
-            lambda s, c, b: judge_tile(s, c, b, config.tile_size),
+            lambda s, c, b: judge_tile(s, c, b, config.tile_size, config.tile_colour_model),
         ),
         _Check("timeseries", config.timeseries_path, config.timeseries_params, judge_timeseries),
         _Check(
@@ -420,49 +499,92 @@ def _tls_failure(exc: BaseException) -> bool:
     return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
-def _transport_judgement(exc: httpx.HTTPError, url: str, config: SmokeConfig) -> Judgement:
+def _transport_judgement(exc: httpx.HTTPError, url: str) -> Judgement:
     if _tls_failure(exc):
         return Judgement(
             Verdict.FAIL,
             f"TLS handshake with {url} failed ({exc}); fix the certificate or pass the CA bundle "
             "that signed it (verify_tls / --ca-bundle)",
         )
-    if isinstance(exc, httpx.TimeoutException):
-        return Judgement(
-            Verdict.FAIL,
-            f"no answer within {config.request_timeout_s:g} s ({type(exc).__name__})",
-            retry=True,
-        )
     return Judgement(Verdict.FAIL, f"{type(exc).__name__}: {exc}", retry=True)
 
 
+def _too_large(name: str, size: str, limit: int) -> Judgement:
+    return Judgement(
+        Verdict.FAIL, f"{name}: body of {size} bytes is over the {limit}-byte limit (not read)"
+    )
+
+
+async def _fetch(client: httpx.AsyncClient, check: _Check, limit: int) -> _Answer | Judgement:
+    """One GET, reading at most ``limit`` bytes of body."""
+    async with client.stream("GET", check.path, params=dict(check.params)) as response:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return _too_large(check.name, declared, limit)
+        body = bytearray()
+        async for piece in response.aiter_bytes():
+            body += piece
+            if len(body) > limit:
+                return _too_large(check.name, f"more than {limit}", limit)
+        return _Answer(response.status_code, response.headers.get("content-type"), bytes(body))
+
+
+def _judge(check: _Check, answer: _Answer) -> Judgement:
+    """The check's verdict; a judge that trips over a hostile body fails the check, so the run
+    still ends in a report."""
+    try:
+        return check.judge(answer.status, answer.content_type, answer.body)
+    except Exception as exc:  # any body, any parser: an answer that cannot be judged fails
+        return Judgement(
+            Verdict.FAIL, f"{check.name}: the answer cannot be judged ({type(exc).__name__})"
+        )
+
+
+async def _attempt(
+    client: httpx.AsyncClient, check: _Check, config: SmokeConfig, url: str, limit_s: float
+) -> tuple[int | None, Judgement]:
+    """One request, cancelled after ``limit_s`` whatever the server does (headers and body)."""
+    with anyio.move_on_after(limit_s):
+        try:
+            answer = await _fetch(client, check, config.max_body_bytes)
+        except httpx.HTTPError as exc:
+            return None, _transport_judgement(exc, url)
+        if isinstance(answer, Judgement):
+            return None, answer
+        return answer.status, _judge(check, answer)
+    if limit_s < config.request_timeout_s:
+        waited = f"in the {limit_s:.1f} s left before the run's deadline"
+    else:
+        waited = f"within {limit_s:g} s"
+    return None, Judgement(Verdict.FAIL, f"no complete answer {waited}", retry=True)
+
+
 async def _run_check(
-    client: httpx.AsyncClient, check: _Check, config: SmokeConfig, clock: Callable[[], float]
+    client: httpx.AsyncClient,
+    check: _Check,
+    config: SmokeConfig,
+    deadline_at: float,
+    clock: Callable[[], float],
 ) -> CheckResult:
+    """Attempts until a final answer or the run's deadline, each bounded by what is left."""
     started = clock()
     url = str(client.base_url).rstrip("/") + check.path  # as httpx merges it: prefix kept
     attempts = 0
-    while True:
+    status: int | None = None
+    judgement = Judgement(Verdict.FAIL, "not attempted: the run's deadline had passed")
+    while (remaining := deadline_at - clock()) > 0:
         attempts += 1
-        status: int | None = None
-        try:
-            response = await client.get(check.path, params=dict(check.params))
-            status = response.status_code
-            judgement = check.judge(status, response.headers.get("content-type"), response.content)
-        except httpx.HTTPError as exc:
-            judgement = _transport_judgement(exc, url, config)
-        elapsed = clock() - started
-        delay = (
-            next_delay(attempts, config, config.deadline_s - elapsed) if judgement.retry else None
-        )
+        limit = min(config.request_timeout_s, remaining)
+        status, judgement = await _attempt(client, check, config, url, limit)
+        delay = next_delay(attempts, config, deadline_at - clock()) if judgement.retry else None
         if delay is None:
-            detail = judgement.detail
-            if judgement.retry:
-                detail = f"gave up after {attempts} attempts in {elapsed:.1f} s: {detail}"
-            return CheckResult(
-                check.name, url, judgement.verdict, detail, attempts, elapsed, status
-            )
+            break
         await anyio.sleep(delay)
+    elapsed = clock() - started
+    detail = judgement.detail
+    if judgement.retry:
+        detail = f"gave up after {attempts} attempts in {elapsed:.1f} s: {detail}"
+    return CheckResult(check.name, url, judgement.verdict, detail, attempts, elapsed, status)
 
 
 def _validate_base_url(base_url: str) -> str:
@@ -479,13 +601,16 @@ async def run_smoke(
     base_url: str,
     config: SmokeConfig | None = None,
 ) -> SmokeReport:
-    """Run every check concurrently against ``base_url``; never raises for a broken service."""
+    """Run every check against ``base_url`` within one deadline; never raises for a broken
+    service."""
     config = config or SmokeConfig()
     config.validate()
     base = _validate_base_url(base_url)
     clock = time.monotonic
     started = clock()
-    timeout = httpx.Timeout(config.request_timeout_s)
+    deadline_at = started + config.deadline_s
+    # No httpx timeouts: they bound each read, not a request; _attempt bounds each request whole.
+    timeout = httpx.Timeout(None)
     verify: bool | ssl.SSLContext = (
         config.verify_tls
         if isinstance(config.verify_tls, bool)
@@ -498,7 +623,7 @@ async def run_smoke(
     ) as client:
 
         async def one(check: _Check) -> None:
-            results[check.name] = await _run_check(client, check, config, clock)
+            results[check.name] = await _run_check(client, check, config, deadline_at, clock)
 
         # Metrics last: by then the other checks' requests have been counted.
         async with anyio.create_task_group() as group:
@@ -512,11 +637,48 @@ async def run_smoke(
     )
 
 
+class _DaemonExecutor(concurrent.futures.ThreadPoolExecutor):
+    """The event loop's executor for its blocking calls (DNS lookups) in daemon threads that
+    nothing waits for: asyncio otherwise joins them when the run ends, so a resolver that never
+    answers would hold the process (and its report) past the deadline."""
+
+    def submit(  # type: ignore[override]
+        self, fn: Callable[..., object], /, *args: object, **kwargs: object
+    ) -> concurrent.futures.Future[object]:
+        future: concurrent.futures.Future[object] = concurrent.futures.Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # handed to the awaiting task, as the default does
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="smoke-resolver", daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        return  # nothing to wait for: the threads are daemons
+
+
+async def _run_from_cli(base_url: str, config: SmokeConfig) -> SmokeReport:
+    asyncio.get_running_loop().set_default_executor(_DaemonExecutor())
+    return await run_smoke(base_url, config)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m shipyard.tools.smoke", description=__doc__)
     parser.add_argument("base_url")
-    parser.add_argument("--deadline", type=float, default=60.0, help="per check, seconds")
-    parser.add_argument("--timeout", type=float, default=5.0, help="per request, seconds")
+    parser.add_argument(
+        "--deadline", type=float, default=60.0, help="the whole run, retries included, seconds"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=5.0, help="one request, body included, seconds"
+    )
+    parser.add_argument(
+        "--max-body", type=int, default=MAX_BODY_BYTES, help="bytes read of one answer at most"
+    )
     parser.add_argument("--ca-bundle", help="PEM bundle of the CA that signed the service")
     parser.add_argument("--health-path", default=SmokeConfig.health_path)
     parser.add_argument("--tile-path", default=SmokeConfig.tile_path)
@@ -535,12 +697,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _no_verdict(message: str, json_out: Path | None) -> int:
+    """Exit 2 with a report that says why there is no verdict."""
+    print(message, file=sys.stderr)
+    if json_out:
+        report = {"schema_version": SCHEMA_VERSION, "suite": "smoke", "verdict": "error"}
+        report |= {"error": message, "checks": []}
+        json_out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Exit 0 pass (or no-data unless --no-data-fails), 1 fail, 2 bad configuration."""
     args = _parser().parse_args(argv)
     config = SmokeConfig(
         deadline_s=args.deadline,
         request_timeout_s=args.timeout,
+        max_body_bytes=args.max_body,
         health_path=args.health_path,
         tile_path=args.tile_path,
         timeseries_path=args.timeseries_path,
@@ -552,10 +725,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.require_metric:
         config = replace(config, required_metrics=tuple(args.require_metric))
     try:
-        report = anyio.run(run_smoke, args.base_url, config)
+        report = anyio.run(_run_from_cli, args.base_url, config)
     except SmokeError as exc:
-        print(f"smoke error: {exc}", file=sys.stderr)
-        return 2
+        return _no_verdict(f"smoke error: {exc}", args.json_out)
+    except Exception as exc:  # a fault in the suite itself: still a report, and never a pass
+        return _no_verdict(f"smoke internal error: {type(exc).__name__}: {exc}", args.json_out)
     print(report.to_markdown(), end="")
     if args.json_out:
         args.json_out.write_text(report.to_json() + "\n", encoding="utf-8")

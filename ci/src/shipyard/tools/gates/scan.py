@@ -2,15 +2,17 @@
 
 ``run_scan(terraform_dir, policy_dir, threshold)`` is the entry point the Dagger module calls.
 It raises :class:`GateError` whenever it cannot trust the result (policy invalid, checkov
-missing, crashing or printing garbage, files checkov could not parse, nothing scanned).
+missing, crashing or printing garbage, files checkov could not parse, an error in checkov's
+log, nothing scanned); a check that raised inside checkov blocks, named in the report.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
-from shipyard.tools.gates.checkov import parse_checkov_output, run_checkov
+from shipyard.tools.gates.checkov import parse_checkov_log, parse_checkov_output, run_checkov
 from shipyard.tools.gates.errors import GateError
 from shipyard.tools.gates.policy import Policy, Severity, load_policy
 from shipyard.tools.gates.verdict import ScanReport, decide
@@ -22,10 +24,12 @@ def verdict_from_output(
     threshold: Severity,
     terraform_dir: str,
     today: dt.date,
+    stderr: str = "",
 ) -> ScanReport:
-    """Pure: checkov's stdout plus the policy -> the report (or GateError)."""
+    """Pure: checkov's stdout and log plus the policy -> the report (or GateError)."""
     prefix = terraform_dir.rstrip("/") + "/" if terraform_dir not in ("", ".") else ""
-    results = parse_checkov_output(stdout, prefix)
+    errored = parse_checkov_log(stderr, prefix)
+    results = replace(parse_checkov_output(stdout, prefix), errored=errored)
     if results.parsing_errors:
         files = ", ".join(results.parsing_errors[:5])
         raise GateError(
@@ -51,8 +55,7 @@ def run_scan(
 
     The policy is read (and validated) before checkov runs, so a bad policy fails fast.
     """
-    policy = load_policy(policy_dir)
-    stdout = run_checkov(terraform_dir, policy.custom_dir, checkov=checkov)
-    return verdict_from_output(
-        stdout, policy, threshold, str(terraform_dir), today or dt.date.today()
-    )
+    today = today or dt.date.today()
+    policy = load_policy(policy_dir, today)
+    run = run_checkov(terraform_dir, policy.custom_dir, checkov=checkov)
+    return verdict_from_output(run.stdout, policy, threshold, str(terraform_dir), today, run.stderr)

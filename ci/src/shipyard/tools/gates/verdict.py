@@ -4,7 +4,8 @@ Tiers: a finding at or above the threshold (default CRITICAL) blocks; a HIGH bel
 MEDIUM and LOW are listed. A failed check the policy does not know fails closed (blocks, with
 the file and the YAML line to add). A waived finding is listed with its reason; an expired
 waiver blocks. checkov's inline ``#checkov:skip`` comments are not waivers: an inline skip
-without a matching entry in waivers.yml counts as the failure it hides.
+without a matching entry in waivers.yml counts as the failure it hides. A check that raised
+inside checkov has no result: it blocks whatever its severity, unless a waiver covers it.
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class ScanReport:
         lines += [f"  {tier.value:<8}{counts[tier.value]:>6}" for tier in Tier]
         for item in self.tier(Tier.BLOCK):
             severity = item.severity.name if item.severity else "UNMAPPED"
+            severity = "ERRORED" if item.finding.error else severity
             lines.append(
                 f"  BLOCK {item.finding.check_id} [{severity}] {item.finding.location}: {item.why}"
             )
@@ -138,10 +140,7 @@ class ScanReport:
             ]
         if self.unused_waivers:
             out += ["", "#### Waivers that matched nothing (remove them)", ""]
-            out += [
-                f"- `{w.check_id}` {w.resource or '(all resources)'}: {w.reason}"
-                for w in self.unused_waivers
-            ]
+            out += [f"- `{w.check_id}` {w.resource}: {w.reason}" for w in self.unused_waivers]
         return "\n".join(out) + "\n"
 
 
@@ -154,7 +153,7 @@ def _waiver_dict(waiver: Waiver) -> dict[str, object]:
         "check_id": waiver.check_id,
         "resource": waiver.resource,
         "reason": waiver.reason,
-        "expires": waiver.expires.isoformat() if waiver.expires else None,
+        "expires": waiver.expires.isoformat(),
     }
 
 
@@ -172,6 +171,7 @@ def _finding_dict(item: Classified) -> dict[str, object]:
         "fix": item.fix,
         "waiver": _waiver_dict(item.waiver) if item.waiver else None,
         "inline_skip_reason": item.finding.inline_skip_reason,
+        "error": item.finding.error,
     }
 
 
@@ -204,6 +204,30 @@ def _deduplicate(
     return [(f, tuple(resources), waiver) for f, resources, waiver in grouped.values()]
 
 
+def _waiver_outcome(
+    waiver: Waiver | None, today: dt.date, waivers_file: str
+) -> tuple[Tier, str] | None:
+    if waiver is None:
+        return None
+    if waiver.expired(today):
+        return Tier.BLOCK, (
+            f"waiver expired on {waiver.expires.isoformat()} ({waiver.reason}); fix it or renew "
+            f"the waiver in {waivers_file}"
+        )
+    return Tier.WAIVED, f"waived until {waiver.expires.isoformat()}: {waiver.reason}"
+
+
+def _errored_outcome(finding: Finding, waivers_file: str) -> tuple[str, str]:
+    """Why and how to fix, for a check that raised inside checkov (its result is unknown)."""
+    return (
+        f"{finding.check_id} raised inside checkov on {finding.resource} ({finding.error}), "
+        "so its result is unknown and the gate fails closed",
+        "change the resource so the check can run (run checkov by hand to see the traceback), "
+        f"or waive {finding.check_id} for this resource in {waivers_file} with a reason and an "
+        "expiry",
+    )
+
+
 def classify_finding(
     finding: Finding,
     resources: tuple[str, ...],
@@ -222,29 +246,12 @@ def classify_finding(
         or finding.guideline
         or (finding.check_name or "see the check's documentation")
     )
-    if waiver is not None and waiver.expired(today):
-        expiry = waiver.expires.isoformat() if waiver.expires else "?"
-        return Classified(
-            finding,
-            Tier.BLOCK,
-            severity,
-            f"waiver expired on {expiry} ({waiver.reason}); fix it or renew the waiver in "
-            f"{policy.waivers_file}",
-            fix,
-            resources,
-            waiver,
-        )
-    if waiver is not None:
-        until = f" until {waiver.expires.isoformat()}" if waiver.expires else ""
-        return Classified(
-            finding,
-            Tier.WAIVED,
-            severity,
-            f"waived{until}: {waiver.reason}",
-            fix,
-            resources,
-            waiver,
-        )
+    waived = _waiver_outcome(waiver, today, policy.waivers_file)
+    if waived is not None:
+        return Classified(finding, waived[0], severity, waived[1], fix, resources, waiver)
+    if finding.error is not None:
+        why, errored_fix = _errored_outcome(finding, policy.waivers_file)
+        return Classified(finding, Tier.BLOCK, severity, why, errored_fix, resources)
     if severity is None:
         return Classified(
             finding,
@@ -281,7 +288,9 @@ def decide(
     terraform_dir: str,
 ) -> ScanReport:
     """The gate's verdict from checkov's results and the repository's policy."""
-    deduplicated = _deduplicate([*results.failed, *results.inline_skipped], policy)
+    deduplicated = _deduplicate(
+        [*results.errored, *results.failed, *results.inline_skipped], policy
+    )
     classified = [
         classify_finding(f, resources, waiver, policy, threshold, today)
         for f, resources, waiver in deduplicated
