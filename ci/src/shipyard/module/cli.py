@@ -51,7 +51,7 @@ from shipyard.tools import registry  # noqa: E402
 from shipyard.tools.deploy.config import parse_container_assignments  # noqa: E402
 from shipyard.tools.deploy.errors import DeployError  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[4]
 
 
 class CliError(Exception):
