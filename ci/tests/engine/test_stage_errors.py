@@ -11,16 +11,17 @@ import pytest
 from shipyard.module.cli import repository_sources
 from shipyard.module.main import Shipyard
 from shipyard.module.steps import StageFailed
+from shipyard.tools.deploy.errors import DeployError
 
 pytestmark = [pytest.mark.engine, pytest.mark.anyio]
 
 IMAGE = "registry.example.org/shipyard@sha256:" + "0" * 64
 
 
-async def test_a_bad_container_value_surfaces_the_deploy_engines_message(
+async def test_a_bad_container_value_is_refused_before_any_engine_work(
     dagger_client: dagger.Client,
 ) -> None:
-    with pytest.raises(StageFailed) as failed:
+    with pytest.raises(DeployError, match=r"--container 'tiles' is not SERVICE=CONTAINER"):
         await Shipyard().deploy(
             ci=repository_sources("deploy")["ci"],
             cluster="shipyard",
@@ -28,8 +29,21 @@ async def test_a_bad_container_value_surfaces_the_deploy_engines_message(
             container=["tiles"],
             endpoint_url="http://127.0.0.1:9",
         )
+
+
+async def test_a_mistake_only_the_deploy_engine_sees_surfaces_its_own_message(
+    dagger_client: dagger.Client,
+) -> None:
+    with pytest.raises(StageFailed) as failed:
+        await Shipyard().deploy(
+            ci=repository_sources("deploy")["ci"],
+            cluster="shipyard",
+            image=IMAGE,
+            region="Mars-1",
+            endpoint_url="http://127.0.0.1:9",
+        )
     message = str(failed.value)
-    assert "--container 'tiles' is not SERVICE=CONTAINER" in message
+    assert "region 'Mars-1' is not an AWS region name" in message
     assert "/out" not in message
 
 

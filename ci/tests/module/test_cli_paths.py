@@ -7,4 +7,4 @@ from shipyard.module import cli
 
 def test_default_paths_resolve_against_the_repository_root() -> None:
     assert (cli.REPO / "dagger.json").is_file()
-    assert cli.REPO == Path(__file__).resolve().parents[3]
+    assert Path(__file__).resolve().parents[3] == cli.REPO

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from shipyard.decide.pipeline_flow import PipelineError
+
 PROJECT: Final = "gridserve"  # terraform var.project default
 REGION: Final = "ap-southeast-2"
 ENVIRONMENTS: Final = ("staging", "production")
@@ -54,7 +56,7 @@ RUN_FAULTS: Final = {
 FAULT_KINDS: Final = (*SERVICE_FAULTS, *RUN_FAULTS)
 
 
-class TopologyError(ValueError):
+class TopologyError(PipelineError):
     """A rehearsal option names something the emulated platform does not have."""
 
 
