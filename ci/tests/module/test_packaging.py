@@ -99,8 +99,9 @@ def test_the_module_installs_with_the_vendored_sdk(tmp_path: Path, vendored_sdk:
 def test_pinning_the_release_instead_fails_the_install(tmp_path: Path, vendored_sdk: Path) -> None:
     pyproject = (REPO / "ci" / "pyproject.toml").read_text()
     assert RELEASE_PIN[0] in pyproject
-    pinned = re.sub(r"^\[tool\.uv\.sources\]\n[^\[]*", "", pyproject.replace(*RELEASE_PIN),
-                    flags=re.MULTILINE)
+    pinned = re.sub(
+        r"^\[tool\.uv\.sources\]\n[^\[]*", "", pyproject.replace(*RELEASE_PIN), flags=re.MULTILINE
+    )
     assert "tool.uv.sources" not in pinned
     module = module_copy(tmp_path / "ci", vendored_sdk, pinned)
     result = run_runtime_install(module, tmp_path / "venv")
