@@ -43,7 +43,9 @@ def lock_mode(files: set[str]) -> str:
     return ""
 
 
-def plan(pyproject: str | None, files: set[str], module_name: str, base_image: str) -> dict[str, str]:
+def plan(
+    pyproject: str | None, files: set[str], module_name: str, base_image: str
+) -> dict[str, str]:
     if pyproject is None:
         raise ModuleRefused(
             "the module has no pyproject.toml; the kit's Python runtime does not create one "
