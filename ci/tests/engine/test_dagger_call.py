@@ -117,3 +117,35 @@ def test_readme_line_passes_on_the_kit(line: str) -> None:
     result = run_line(line)
     assert result.returncode == 0, failure(result)
     assert result.stdout.strip(), f"{line} printed nothing"
+
+
+def test_a_module_with_dependencies_is_refused_with_the_reason(tmp_path: Path) -> None:
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "dagger.json").write_text(
+        '{"name": "other", "engineVersion": "v0.21.4", "sdk": {"source": "dang"}}'
+    )
+    (tmp_path / "other" / "main.dang").write_text(
+        'type Other {\n  pub hello: String! { "hi" }\n}\n'
+    )
+    (tmp_path / "dagger.json").write_text(
+        '{"name": "needs-other", "engineVersion": "v0.21.8", "sdk": {"source": "python"},'
+        ' "dependencies": [{"name": "other", "source": "other"}]}'
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "needs-other"\nversion = "0.1.0"\ndependencies = ["dagger-io"]\n'
+    )
+    (tmp_path / "src" / "needs_other").mkdir(parents=True)
+    (tmp_path / "src" / "needs_other" / "__init__.py").write_text("")
+    env = cli_environment(os.environ)
+    result = subprocess.run(
+        [env["_EXPERIMENTAL_DAGGER_CLI_BIN"], "functions"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CALL_TIMEOUT_SECONDS,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "module needs-other depends on other" in ANSI.sub("", result.stderr), failure(result)
+    assert "no code generator" in result.stderr
