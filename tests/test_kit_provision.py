@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
+import hashlib
 import importlib.machinery
 import importlib.util
+import io
+import json
 import sys
+import tarfile
 from pathlib import Path
 from types import ModuleType
 
@@ -71,3 +76,98 @@ def test_slimming_is_an_input_of_the_image(kit: ModuleType) -> None:
     full = dataclasses.replace(app_base, slim=False)
     assert app_base.inputs("mirror") != full.inputs("mirror")
     assert full.inputs("mirror") == kit.digest(repr(full), "", "mirror")
+
+
+SDK_PYPROJECT = """[build-system]
+requires = ["uv_build>=0.8.4,<0.12.0"]
+
+[project]
+name = "dagger-io"
+version = "0.21.8"
+dependencies = [
+    "anyio>=3.6.2",
+]
+
+[dependency-groups]
+dev = [
+    "codegen",
+]
+
+[tool.uv.sources]
+codegen = { workspace = true }
+
+[tool.uv.workspace]
+members = ["codegen"]
+
+[tool.uv.build-backend]
+module-name = "dagger"
+"""
+
+
+def test_the_vendored_sdk_is_version_0_0_0_without_the_sdks_development_tables(
+    kit: ModuleType,
+) -> None:
+    vendored = kit.vendored_sdk_pyproject(SDK_PYPROJECT)
+    assert 'version = "0.0.0"' in vendored
+    assert "0.21.8" not in vendored
+    for gone in ("[dependency-groups]", "[tool.uv.sources]", "[tool.uv.workspace]", "codegen"):
+        assert gone not in vendored, gone
+    for kept in ('"anyio>=3.6.2",', "[tool.uv.build-backend]", 'module-name = "dagger"'):
+        assert kept in vendored, kept
+
+
+def test_a_pyproject_without_a_version_is_refused(kit: ModuleType) -> None:
+    with pytest.raises(kit.KitError, match=r"no `version = \.\.\.` line"):
+        kit.vendored_sdk_pyproject('[project]\nname = "dagger-io"\n')
+
+
+def test_the_sdk_lock_pins_the_engines_version(kit: ModuleType) -> None:
+    version = kit.sdk_lock_version(kit.SDK_LOCK.read_text())
+    dagger_json = (PROVISION.parent.parent / "dagger.json").read_text()
+    assert "v" + version == kit.engine_version(dagger_json)
+    with pytest.raises(kit.KitError, match="pins no dagger-io"):
+        kit.sdk_lock_version("dagger-io>=0.21\n")
+
+
+def test_the_runtime_image_is_the_same_for_the_same_files(kit: ModuleType, tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "runtime").mkdir(parents=True)
+    (root / "runtime" / "main.dang").write_text("type PythonSdk {}\n")
+    first = kit.oci_image_blobs(*kit.deterministic_tar_gz(root))
+    (root / "runtime" / "main.dang").touch()  # a new mtime only
+    assert kit.oci_image_blobs(*kit.deterministic_tar_gz(root)) == first
+    (root / "runtime" / "main.dang").write_text("type PythonSdk { x: Int! = 1 }\n")
+    assert kit.oci_image_blobs(*kit.deterministic_tar_gz(root))[0] != first[0]
+
+
+def test_the_runtime_image_manifest_names_its_blobs(kit: ModuleType, tmp_path: Path) -> None:
+    (tmp_path / "kit.json").write_text("{}")
+    manifest_digest, blobs = kit.oci_image_blobs(*kit.deterministic_tar_gz(tmp_path))
+    for blob_digest, data in blobs.items():
+        assert blob_digest == "sha256:" + hashlib.sha256(data).hexdigest()
+    manifest = json.loads(blobs[manifest_digest])
+    assert manifest["mediaType"] == "application/vnd.oci.image.manifest.v1+json"
+    config = json.loads(blobs[manifest["config"]["digest"]])
+    [layer] = manifest["layers"]
+    assert layer["size"] == len(blobs[layer["digest"]])
+    with tarfile.open(fileobj=io.BytesIO(blobs[layer["digest"]])) as tar:
+        assert tar.getnames() == ["kit.json"]
+        raw = gzip.decompress(blobs[layer["digest"]])
+    assert config["rootfs"]["diff_ids"] == ["sha256:" + hashlib.sha256(raw).hexdigest()]
+
+
+def test_the_runtime_starts_from_the_kits_python_image(kit: ModuleType) -> None:
+    recipes = kit.image_recipes(VERSIONS, "0.9.30")
+    settings = json.loads(kit.python_runtime_settings(recipes, "0.9.30"))
+    assert settings == {
+        "pythonImage": "localhost:5000/shipyard/python:3.11-bookworm",
+        "uvVersion": "0.9.30",
+    }
+
+
+def test_byte_code_caches_are_no_input(kit: ModuleType, tmp_path: Path) -> None:
+    (tmp_path / "discover.py").write_text("x = 1\n")
+    before = kit.tree_digest(tmp_path)
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "discover.cpython-311.pyc").write_bytes(b"\0")
+    assert kit.tree_digest(tmp_path) == before

@@ -1,0 +1,151 @@
+"""The README's `dagger call` lines, run verbatim through the real `dagger` CLI on the kit.
+
+`dagger call` loads the module with the engine's Python SDK runtime (on the kit, the one
+kit/provision packs into the engine image). The kit's image overrides reach the module's
+constructor through dagger's user defaults: the repository's `.env` maps
+SHIPYARD_KIT_IMAGE_OVERRIDES (exported by `kit/provision --print-env`, or set here from
+SHIPYARD_IMAGES) onto `--image-overrides`, so no line is edited.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.engine
+
+REPO = Path(__file__).resolve().parents[3]
+README = REPO / "README.md"
+WORKFLOW = REPO / ".github" / "workflows" / "pipeline.yml"
+# A cold engine installs the module's runtime and pulls every image of a stage once.
+CALL_TIMEOUT_SECONDS = 1800
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+README_CALLS = (
+    "dagger call docs-check",
+    "dagger call lint",
+    "dagger call scan",
+    "dagger call build",
+    "dagger call test",
+)
+
+
+def cli_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The kit's client settings, with the image overrides as the text `.env` expects."""
+    env = dict(environ)
+    if not env.get("SHIPYARD_KIT_IMAGE_OVERRIDES") and env.get("SHIPYARD_IMAGES"):
+        env["SHIPYARD_KIT_IMAGE_OVERRIDES"] = Path(env["SHIPYARD_IMAGES"]).read_text()
+    missing = [
+        name
+        for name in ("_EXPERIMENTAL_DAGGER_CLI_BIN", "SHIPYARD_KIT_IMAGE_OVERRIDES")
+        if not env.get(name)
+    ]
+    if missing:
+        pytest.fail(
+            f"{', '.join(missing)} not set; run `source <(kit/provision --print-env)` first",
+            pytrace=False,
+        )
+    return env
+
+
+def run_line(line: str) -> subprocess.CompletedProcess[str]:
+    """One README line, as a person types it, in the repository's root."""
+    env = cli_environment(os.environ)
+    words = line.split()
+    assert words[0] == "dagger", line
+    return subprocess.run(
+        [env["_EXPERIMENTAL_DAGGER_CLI_BIN"], *words[1:]],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CALL_TIMEOUT_SECONDS,
+        check=False,
+    )
+
+
+def listed_functions(table: str) -> set[str]:
+    """Function names from `dagger functions`' table (the first column after its header)."""
+    lines = [ANSI.sub("", line).strip() for line in table.splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.split()[:2] == ["Name", "Description"])
+    return {line.split()[0] for line in lines[start + 1 :] if line}
+
+
+def named_functions(readme: str, workflow: str) -> set[str]:
+    """Every function the README calls (`dagger call NAME`) and the workflow's steps call."""
+    names = set(re.findall(r"dagger call ([a-z][a-z0-9-]*)", readme))
+    for job in yaml.safe_load(workflow)["jobs"].values():
+        for step in job.get("steps", []):
+            call = (step.get("with") or {}).get("call")
+            if call:
+                names.add(call.split()[0])
+    return names
+
+
+def failure(result: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {result.returncode}\n{ANSI.sub('', result.stderr)[-4000:]}"
+
+
+def test_listed_functions_reads_the_name_column() -> None:
+    table = "\x1b[1mName\x1b[0m   \x1b[1mDescription\x1b[0m\nbuild  Build it.\nrun-pipeline  Run.\n"
+    assert listed_functions(table) == {"build", "run-pipeline"}
+
+
+def test_named_functions_come_from_readme_and_workflow() -> None:
+    readme = "run `dagger call scan` or `dagger call docs export --path .`"
+    workflow = "jobs:\n  j:\n    steps:\n      - with:\n          call: >-\n            go --x y\n"
+    assert named_functions(readme, workflow) == {"scan", "docs", "go"}
+
+
+def test_dagger_functions_lists_every_function_the_readme_and_workflow_call() -> None:
+    result = run_line("dagger functions")
+    assert result.returncode == 0, failure(result)
+    listed = listed_functions(result.stdout)
+    named = named_functions(README.read_text(), WORKFLOW.read_text())
+    assert named, "no `dagger call NAME` found in README.md and the workflow"
+    assert named <= listed, f"called but not listed by `dagger functions`: {named - listed}"
+
+
+@pytest.mark.parametrize("line", README_CALLS)
+def test_readme_line_passes_on_the_kit(line: str) -> None:
+    assert f"`{line}`" in README.read_text(), f"README.md no longer says `{line}`"
+    result = run_line(line)
+    assert result.returncode == 0, failure(result)
+    assert result.stdout.strip(), f"{line} printed nothing"
+
+
+def test_a_module_with_dependencies_is_refused_with_the_reason(tmp_path: Path) -> None:
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "dagger.json").write_text(
+        '{"name": "other", "engineVersion": "v0.21.4", "sdk": {"source": "dang"}}'
+    )
+    (tmp_path / "other" / "main.dang").write_text(
+        'type Other {\n  pub hello: String! { "hi" }\n}\n'
+    )
+    (tmp_path / "dagger.json").write_text(
+        '{"name": "needs-other", "engineVersion": "v0.21.8", "sdk": {"source": "python"},'
+        ' "dependencies": [{"name": "other", "source": "other"}]}'
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "needs-other"\nversion = "0.1.0"\ndependencies = ["dagger-io"]\n'
+    )
+    (tmp_path / "src" / "needs_other").mkdir(parents=True)
+    (tmp_path / "src" / "needs_other" / "__init__.py").write_text("")
+    env = cli_environment(os.environ)
+    result = subprocess.run(
+        [env["_EXPERIMENTAL_DAGGER_CLI_BIN"], "functions"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CALL_TIMEOUT_SECONDS,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "module needs-other depends on other" in ANSI.sub("", result.stderr), failure(result)
+    assert "no code generator" in result.stderr
