@@ -5,9 +5,9 @@
 
 Times, each in a fresh process as a person runs it, from the repository's root:
 
-- `dagger functions` against `python -m shipyard.cli --help` (the client session's list of
+- `dagger functions` against `python -m shipyard.module.cli --help` (the client session's list of
   functions, which needs no engine);
-- `dagger call scan` against `python -m shipyard.cli scan`.
+- `dagger call scan` against `python -m shipyard.module.cli scan`.
 
 "first" is the first call after the module's source changed: before it the bench writes a new
 marker file into ci/src/shipyard/ (removed at the end), which changes the module's source, so
@@ -36,7 +36,7 @@ TIMEOUT_SECONDS = 1800
 
 
 def commands(cli: str) -> dict[str, list[str]]:
-    python = [sys.executable, "-m", "shipyard.cli"]
+    python = [sys.executable, "-m", "shipyard.module.cli"]
     return {
         "dagger functions": [cli, "functions"],
         "client --help": [*python, "--help"],
