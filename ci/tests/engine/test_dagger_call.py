@@ -9,8 +9,10 @@ SHIPYARD_IMAGES) onto `--image-overrides`, so no line is edited.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -149,3 +151,24 @@ def test_a_module_with_dependencies_is_refused_with_the_reason(tmp_path: Path) -
     assert result.returncode != 0
     assert "module needs-other depends on other" in ANSI.sub("", result.stderr), failure(result)
     assert "no code generator" in result.stderr
+
+
+REHEARSE_LINE = "dagger call rehearse --registry-service tcp://localhost:5000 export --path out"
+
+
+def test_the_readme_rehearsal_runs_through_dagger_call() -> None:
+    """The README's `dagger call rehearse` line: the same release as `./dev run`, staging then
+    production with the digest staging tested."""
+    assert f"`{REHEARSE_LINE}`" in README.read_text(), f"README.md no longer says {REHEARSE_LINE}"
+    out = REPO / "out"
+    try:
+        result = run_line(REHEARSE_LINE)
+        assert result.returncode == 0, failure(result)
+        report = json.loads((out / "report.json").read_text())
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    verdicts = {stage["stage"]: stage["verdict"] for stage in report["stages"]}
+    assert report["verdict"] == "passed", verdicts
+    assert verdicts["production/deploy"] == "passed"
+    staging, production = report["notes"]["staging image"], report["notes"]["production image"]
+    assert staging.rpartition("@")[2] == production.rpartition("@")[2]

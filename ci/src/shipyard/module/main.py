@@ -420,6 +420,13 @@ class Shipyard:
         registry: Annotated[
             str, Doc("A registry the engine reaches over plain HTTP (the kit runs one)")
         ] = "localhost:5000",
+        registry_service: Annotated[
+            dagger.Service | None,
+            Doc(
+                "That registry for the step containers, e.g. tcp://localhost:5000 "
+                "(default: a tunnel to the client's host, which `dagger call` must pass)"
+            ),
+        ] = None,
     ) -> dagger.Directory:
         """Rehearse a push to main on an emulated AWS: staging, then production by digest."""
         faults = topology.parse_faults(fault or [])
@@ -428,7 +435,7 @@ class Shipyard:
         sources = Sources(project, app_project, app, terraform, docs_source, ci, repo)
         git_sha = await self._head_commit(repo)
         report = await rehearsal.rehearse(
-            self, self._images(), sources, faults, time_scale, git_sha, registry
+            self, self._images(), sources, faults, time_scale, git_sha, registry, registry_service
         )
         return release.report_directory(report)
 

@@ -117,11 +117,15 @@ def start_emulator(
     time_scale: float,
     run_id: str,
     registry: str,
+    registry_service: dagger.Service | None,
 ) -> Emulator:
     """Every emulated endpoint as a service, bound into one step container (nothing started yet)."""
     port = int(registry.partition(":")[2] or 80)
-    # The registry the engine pushes to on its localhost, tunnelled into the step containers.
-    tunnel = dag.host().service([dagger.PortForward(backend=port, frontend=port)])
+    # The registry the engine pushes to on its localhost, reached by the step containers through
+    # the caller's tunnel (`--registry-service tcp://localhost:5000`), else the client's host.
+    tunnel = registry_service or dag.host().service(
+        [dagger.PortForward(backend=port, frontend=port)]
+    )
     runner = (
         toolchains.ci_runner(images, ci)
         .with_env_variable("SHIPYARD_REHEARSAL", run_id)
@@ -291,6 +295,7 @@ async def rehearse(
     time_scale: float,
     git_sha: str,
     registry: str,
+    registry_service: dagger.Service | None = None,
 ) -> RunReport:
     """Emulator up, both environments seeded, then the release pipeline: staging, then production
     promoted with the digest staging tested (only when staging passed)."""
@@ -307,6 +312,7 @@ async def rehearse(
         time_scale,
         run_id,
         registry,
+        registry_service,
     )
     notes: dict[str, Any] = {"faults": faults.describe(), "time_scale": time_scale}
     prefix = f"{registry}/rehearsal-{run_id}"
