@@ -75,9 +75,8 @@ def stale_commit(git: dagger.Container, repo: dagger.Directory) -> dagger.Direct
     return (
         git.with_directory("/repo", repo)
         .with_workdir("/repo")
-        .with_exec(
-            ["sh", "-c", f"printf '\\nA line terraform-docs does not write.\\n' >> {STALE_README}"]
-        )
+        # Empty the generated block: terraform-docs rewrites only what lies between its markers.
+        .with_exec(["sed", "-i", "/BEGIN_TF_DOCS/,/END_TF_DOCS/{//!d}", STALE_README])
         .with_exec(
             [
                 "git",
@@ -108,6 +107,60 @@ def app_services(image: dagger.Container, faults: Faults) -> dict[str, dagger.Se
     return services
 
 
+LISTEN_ALL = "0.0.0.0"  # noqa: S104 -- a service container answers on its own interface
+
+
+def aws_front(
+    images: ImageCatalog, with_apps: dagger.Container, faults: Faults, scale: float, run_id: str
+) -> dagger.Service:
+    """moto behind the rollout simulator, whose tasks turn healthy when the real apps answer."""
+    moto = (
+        dag.container()
+        .from_(images.reference("MOTO"))
+        .with_env_variable("SHIPYARD_REHEARSAL", run_id)
+        .with_exposed_port(5000)
+        .as_service(use_entrypoint=True)
+    )
+    args = ["python3", "-m", "shipyard.tools.rehearsal", "--moto-url", "http://moto:5000"]
+    args += ["--host", LISTEN_ALL, "--port", str(topology.FRONT_PORT), "--time-scale", str(scale)]
+    args += [*topology.app_probes(), *faults.simulator_args()]
+    return (
+        with_apps.with_service_binding("moto", moto)
+        .with_exposed_port(topology.FRONT_PORT)
+        .as_service(args=args)
+    )
+
+
+def webhook_receiver(runner: dagger.Container, faults: Faults) -> dagger.Service:
+    args = ["python3", "-m", "shipyard.tools.rehearsal.receiver", "--host", LISTEN_ALL]
+    args += ["--port", str(topology.WEBHOOK_PORT)]
+    args += ["--down"] if "webhook-down" in faults.run else []
+    return runner.with_exposed_port(topology.WEBHOOK_PORT).as_service(args=args)
+
+
+def git_remote(
+    git_image: dagger.Container, volume: dagger.CacheVolume, repo: dagger.Directory, faults: Faults
+) -> dagger.Service:
+    """A bare clone of the checkout served by git daemon; it refuses pushes when told to."""
+    pushes = [] if "docs-push-rejected" in faults.run else ["--enable=receive-pack"]
+    daemon = ["git", "daemon", "--reuseaddr", "--export-all", "--base-path=/srv/git", *pushes]
+    return (
+        git_image.with_mounted_cache("/srv/git", volume)
+        .with_directory("/seed", repo)
+        .with_exec(["git", "clone", "--quiet", "--bare", "/seed", BARE_REPOSITORY])
+        .with_exposed_port(topology.GIT_PORT)
+        .as_service(args=[*daemon, "/srv/git"])
+    )
+
+
+def alb(with_apps: dagger.Container, environment: str) -> dagger.Service:
+    """One environment's load balancer: the ALB's path rules in front of its two apps."""
+    args = ["python3", "-m", "shipyard.tools.listener", "--port", str(topology.APP_PORT)]
+    return with_apps.with_exposed_port(topology.APP_PORT).as_service(
+        args=[*args, *topology.listener_routes(environment)]
+    )
+
+
 def start_emulator(
     images: ImageCatalog,
     ci: dagger.Directory,
@@ -134,84 +187,20 @@ def start_emulator(
     with_apps = runner
     for host, service in app_services(image, faults).items():
         with_apps = with_apps.with_service_binding(host, service)
-    moto = (
-        dag.container()
-        .from_(images.reference("MOTO"))
-        .with_env_variable("SHIPYARD_REHEARSAL", run_id)
-        .with_exposed_port(5000)
-        .as_service(use_entrypoint=True)
-    )
-    front = (
-        with_apps.with_service_binding("moto", moto)
-        .with_exposed_port(topology.FRONT_PORT)
-        .as_service(
-            args=[
-                "python3",
-                "-m",
-                "shipyard.tools.rehearsal",
-                "--moto-url",
-                "http://moto:5000",
-                "--host",
-                "0.0.0.0",  # noqa: S104 -- a service container answers on its own interface
-                "--port",
-                str(topology.FRONT_PORT),
-                "--time-scale",
-                str(time_scale),
-                *topology.app_probes(),
-                *faults.simulator_args(),
-            ]
-        )
-    )
-    webhook = runner.with_exposed_port(topology.WEBHOOK_PORT).as_service(
-        args=[
-            "python3",
-            "-m",
-            "shipyard.tools.rehearsal.receiver",
-            "--host",
-            "0.0.0.0",  # noqa: S104
-            "--port",
-            str(topology.WEBHOOK_PORT),
-            *(["--down"] if "webhook-down" in faults.run else []),
-        ]
-    )
+    front = aws_front(images, with_apps, faults, time_scale, run_id)
     git_image = dag.container().from_(images.reference("GIT"))
     git_volume = dag.cache_volume(f"shipyard-rehearsal-git-{run_id}")
-    pushes = [] if "docs-push-rejected" in faults.run else ["--enable=receive-pack"]
-    git_remote = (
-        git_image.with_mounted_cache("/srv/git", git_volume)
-        .with_directory("/seed", repo)
-        .with_exec(["git", "clone", "--quiet", "--bare", "/seed", BARE_REPOSITORY])
-        .with_exposed_port(topology.GIT_PORT)
-        .as_service(
-            args=[
-                "git",
-                "daemon",
-                "--reuseaddr",
-                "--export-all",
-                "--base-path=/srv/git",
-                *pushes,
-                "/srv/git",
-            ]
-        )
-    )
+    remote = git_remote(git_image, git_volume, repo, faults)
     bound = (
         runner.with_service_binding("aws", front)
-        .with_service_binding("webhook", webhook)
-        .with_service_binding(GIT_REMOTE, git_remote)
+        .with_service_binding("webhook", webhook_receiver(runner, faults))
+        .with_service_binding(GIT_REMOTE, remote)
     )
     for environment in topology.ENVIRONMENTS:
-        listener = with_apps.with_exposed_port(topology.APP_PORT).as_service(
-            args=[
-                "python3",
-                "-m",
-                "shipyard.tools.listener",
-                "--port",
-                str(topology.APP_PORT),
-                *topology.listener_routes(environment),
-            ]
+        bound = bound.with_service_binding(
+            topology.alb_host(environment), alb(with_apps, environment)
         )
-        bound = bound.with_service_binding(topology.alb_host(environment), listener)
-    return Emulator(bound, front, git_remote, git_volume, git_image, registry)
+    return Emulator(bound, front, remote, git_volume, git_image, registry)
 
 
 async def seed(emulator: Emulator, registry: str) -> dict[str, Any]:
