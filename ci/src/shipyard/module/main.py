@@ -573,12 +573,9 @@ class Shipyard:
     ) -> str:
         """Copy an image byte for byte into the target's repository; its digest stays the same."""
         runner = target.runner or toolchains.ci_runner(self._images(), ci)
-        host, _ = registry.split_repository(target.config.repository)
-        if region := registry.ecr_region(host):
-            # One ECR token opens every registry the role may read: staging's too.
-            login = await _ecr_login(region, target.aws)
-            runner = runner.with_env_variable("SHIPYARD_REGISTRY_USERNAME", login.username)
-            password = dag.set_secret(f"ecr-password-{host}", login.password)
+        if login := await self._registry_login(target):
+            username, password = login
+            runner = runner.with_env_variable("SHIPYARD_REGISTRY_USERNAME", username)
             runner = runner.with_secret_variable("SHIPYARD_REGISTRY_PASSWORD", password)
         args = ["--source", image, "--destination", target.config.repository]
         args += ["--tag", registry.checked_git_sha(git_sha)]
@@ -588,19 +585,27 @@ class Shipyard:
         run = await steps.run(
             steps.fresh(runner), ["python3", "-m", "shipyard.tools.promote", *args], "promote"
         )
-        return registry.same_digest(image, run.output_or_raise().strip().splitlines()[-1])
+        # The tool refuses any digest but the source's; this reads the address it printed.
+        copied = run.output_or_raise().strip().splitlines()[-1]
+        return registry.digest_address(target.config.repository, copied)
 
-    async def _signed_in(
-        self, container: dagger.Container, target: Target, repository: str = ""
-    ) -> dagger.Container:
-        host, _ = registry.split_repository(repository or target.config.repository)
+    async def _signed_in(self, container: dagger.Container, target: Target) -> dagger.Container:
+        if login := await self._registry_login(target):
+            host, _ = registry.split_repository(target.config.repository)
+            return container.with_registry_auth(host, *login)
+        return container
+
+    async def _registry_login(self, target: Target) -> tuple[str, dagger.Secret] | None:
+        """ECR's user name and password for the target's registry; None for any other registry.
+
+        One ECR token opens every registry the role may read: staging's too, when promoting.
+        """
+        host, _ = registry.split_repository(target.config.repository)
         region = registry.ecr_region(host)
         if region is None:
-            return container
-        # One ECR token opens every registry the role may read: staging's too, when promoting.
+            return None
         login = await _ecr_login(region, target.aws)
-        secret = dag.set_secret(f"ecr-password-{host}", login.password)
-        return container.with_registry_auth(host, login.username, secret)
+        return login.username, dag.set_secret(f"ecr-password-{host}", login.password)
 
     async def _head_commit(self, repo: dagger.Directory) -> str:
         git = dag.container().from_(self._images().reference("GIT")).with_directory("/repo", repo)

@@ -24,6 +24,7 @@ from shipyard.decide.pipeline_flow import (
     Flow,
     StageOutcome,
     StageResult,
+    Verdict,
     parse_pipeline_outputs,
     run_stage,
     skipped,
@@ -307,7 +308,8 @@ async def rehearse(
     prefix = f"{registry}/rehearsal-{run_id}"
     if "publish-error" in faults.run:
         prefix = "localhost:1/rehearsal"  # a port nothing listens on: the push is refused
-    head = [await run_stage("seed", lambda: _seeded(emulator, prefix, notes), release.explain)]
+    seeded = await run_stage("seed", lambda: _seeded(emulator, prefix), release.explain)
+    head = [seeded]
     reports: dict[str, RunReport] = {}
     secrets = release.Secrets(
         webhook=dag.set_secret("rehearsal-webhook", f"http://webhook:{topology.WEBHOOK_PORT}/post"),
@@ -315,8 +317,8 @@ async def rehearse(
     )
     await emulator.front.start()
     try:
-        if "configs" in notes:
-            configs = notes.pop("configs")
+        if seeded.verdict is Verdict.PASSED:
+            configs = seeded.details["pipeline_configs"]
             staging = target(emulator, configs["staging"], time_scale)
             reports["staging"], _ = await release.pipeline(
                 stages, Flow.RELEASE, release.Release(staging), sources, secrets, git_sha
@@ -337,9 +339,8 @@ async def rehearse(
     return combined(reports, notes, head, git_sha)
 
 
-async def _seeded(emulator: Emulator, registry: str, notes: dict[str, Any]) -> StageOutcome:
+async def _seeded(emulator: Emulator, registry: str) -> StageOutcome:
     configs = await seed(emulator, registry)
-    notes["configs"] = configs
     return f"{', '.join(configs)} laid out as terraform would (clusters, services, roles)", {
         "pipeline_configs": configs
     }
