@@ -33,6 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--region", default="ap-southeast-2")
     parser.add_argument(
+        "--image-registry",
+        metavar="URL[/PREFIX]",
+        help="answer ECR's DescribeImages and BatchGetImage from this OCI registry, e.g. "
+        "http://registry:5000/rehearsal (repository NAME is PREFIX/NAME there)",
+    )
+    parser.add_argument(
         "--fault",
         action="append",
         default=[],
@@ -97,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         clock=ScaledClock(args.time_scale),
         app_probes=apps,
         throttle=throttle,
+        image_registry=args.image_registry,
     )
     server = make_server(front, args.host, args.port)
     url = f"http://{args.host}:{server.server_port}"

@@ -1,8 +1,9 @@
 """An HTTP front that makes moto plus the rollout model look like one AWS endpoint.
 
 Requests whose `X-Amz-Target` is one of ECS's rollout-relevant operations are answered from
-moto's data with the model's scheduler state laid over it; every other request (ECR, logs,
-IAM, STS, task definitions, ...) is forwarded to moto unchanged. CloudWatch log lines that the
+moto's data with the model's scheduler state laid over it; ECR's image calls from the real
+registry publish pushed to (see ecr_images); every other request (ECR's repositories and sign-in,
+logs, IAM, STS, task definitions, ...) is forwarded to moto unchanged. CloudWatch log lines that the
 model's tasks print are written to moto's logs API, so readers use the real logs client.
 """
 
@@ -24,6 +25,7 @@ import botocore.loaders  # type: ignore[import-untyped, unused-ignore]
 import botocore.session  # type: ignore[import-untyped, unused-ignore]
 import httpx
 
+from shipyard.tools.rehearsal import ecr_images
 from shipyard.tools.rehearsal.model import (
     ContainerInfo,
     Fault,
@@ -120,12 +122,17 @@ class RehearsalFront:
         timings: Timings | None = None,
         app_probes: dict[str, Callable[[], bool]] | None = None,
         throttle: dict[str, int] | None = None,
+        image_registry: str | None = None,
     ) -> None:
         self.moto_url = moto_url.rstrip("/")
         session = moto_session(region)
         self._ecs = session.client("ecs", endpoint_url=self.moto_url)
+        self._ecr = session.client("ecr", endpoint_url=self.moto_url)
         self._logs = session.client("logs", endpoint_url=self.moto_url)
         self._http = httpx.Client(timeout=30.0)
+        self._images = (
+            ecr_images.RegistryImages(image_registry, self._http) if image_registry else None
+        )
         self.model = RolloutModel(
             clock or ScaledClock(),
             self._containers_of,
@@ -220,7 +227,30 @@ class RehearsalFront:
         # Written outside the lock, so that other callers' polls do not wait for log writes;
         # this caller's reply still leaves only after the lines are in moto.
         self._write_logs(records)
-        return reply or self.forward(method, path, headers, body)
+        return (
+            reply
+            or self._from_registry(operation, body)
+            or self.forward(method, path, headers, body)
+        )
+
+    def _from_registry(self, operation: str, body: bytes) -> Reply | None:
+        """ECR's image calls for a repository moto knows, answered from the real registry."""
+        answer = ecr_images.ANSWERS.get(operation.removeprefix(ecr_images.ECR_PREFIX))
+        if (
+            self._images is None
+            or answer is None
+            or not operation.startswith(ecr_images.ECR_PREFIX)
+        ):
+            return None
+        request = json.loads(body or b"{}")
+        try:
+            repository = self._ecr.describe_repositories(
+                repositoryNames=[request["repositoryName"]]
+            )["repositories"][0]
+        except (KeyError, self._ecr.exceptions.RepositoryNotFoundException):
+            return None  # moto answers as ECR does: a malformed request, or no such repository
+        found = answer(request, repository["registryId"], self._images)
+        return Reply.json(200, found) if found is not None else None
 
     def _control(self, path: str) -> Reply:
         if path == "/_rehearsal/calls":
