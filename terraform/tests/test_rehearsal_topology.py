@@ -47,7 +47,7 @@ def test_the_rehearsal_listener_routes_like_the_alb_rules(tree: TerraformTree) -
 
 def test_the_rehearsal_pipeline_config_has_the_terraform_output_shape(tree: TerraformTree) -> None:
     output = tree.blocks(tree.root, "output")["pipeline"]["value"]
-    config = topology.pipeline_config("staging", "localhost:5000/r", "arn:aws:iam::1:role/x")
+    config = topology.pipeline_config("staging", "arn:aws:iam::1:role/x")
     assert set(config) == set(output)
     assert config["deploy_order"] == [_hcl_string(role) for role in output["deploy_order"]]
     assert set(config["service_names"]) == set(_services(tree))

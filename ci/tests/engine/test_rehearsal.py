@@ -13,6 +13,7 @@ from typing import Any
 
 import dagger
 import pytest
+from shipyard.decide import topology
 from shipyard.module.cli import repository_sources
 from shipyard.module.main import Shipyard
 from shipyard.module.rehearsal import STALE_README
@@ -76,7 +77,8 @@ def test_dev_run_releases_to_staging_then_promotes_the_same_digest_to_production
     assert by_stage["staging/docs-commit"] == "skipped"  # nothing drifted: no commit
     assert by_stage["production/test"] == "skipped"  # promotion reuses staging's checks
     notes = report["notes"]
-    assert "gridserve-production@" in notes["production image"]
+    # ECR-shaped as terraform outputs it: verify found the pushed digest through ECR's API.
+    assert notes["production image"].startswith(f"{topology.ECR_HOST}/gridserve-production@")
     assert digest(notes["production image"]) == digest(notes["staging image"])
     deployed = stages(report)["production/deploy"]["details"]["report"]
     assert deployed["image"] == notes["production image"]

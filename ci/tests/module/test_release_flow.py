@@ -95,7 +95,7 @@ class Recorder:
         self._call("docs-check")
         return "in sync"
 
-    async def published_image(self, app: Any, target: Target, git_sha: str) -> str:
+    async def published_image(self, app: Any, ci: Any, target: Target, git_sha: str) -> str:
         self._call(f"publish {target.config.repository}")
         return "1.dkr/repo@sha256:" + "0" * 64
 

@@ -17,6 +17,8 @@ from shipyard.decide.pipeline_flow import PipelineError
 
 PROJECT: Final = "gridserve"  # terraform var.project default
 REGION: Final = "ap-southeast-2"
+ACCOUNT: Final = "123456789012"  # the account moto plays
+ECR_HOST: Final = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 ENVIRONMENTS: Final = ("staging", "production")
 ROLES: Final = ("tiles", "timeseries")
 APP_PORT: Final = 8080
@@ -146,13 +148,14 @@ def parse_faults(specs: Sequence[str]) -> Faults:
     return Faults(services, frozenset(run))
 
 
-def pipeline_config(environment: str, registry: str, deploy_role_arn: str) -> dict[str, Any]:
-    """`terraform output -json pipeline` of one emulated environment."""
+def pipeline_config(environment: str, deploy_role_arn: str) -> dict[str, Any]:
+    """`terraform output -json pipeline` of one emulated environment, its ECR repository's URL
+    included (the rehearsal routes that host to a real registry)."""
     return {
         "environment": environment,
         "region": REGION,
         "alb_url": f"http://{alb_host(environment)}:{APP_PORT}",
-        "ecr_repository_url": f"{registry}/{name(environment)}",
+        "ecr_repository_url": f"{ECR_HOST}/{name(environment)}",
         "cluster_name": name(environment),
         "deploy_role_arn": deploy_role_arn,
         "service_names": {role: service_name(environment, role) for role in ROLES},

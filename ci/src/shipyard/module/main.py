@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Annotated, Final, TypeVar, cast
 
-import anyio
 import dagger
 from dagger import DefaultPath, Doc, Ignore, dag, function, object_type
 
@@ -130,6 +129,8 @@ F = TypeVar("F", bound=Callable[..., object])
 # function results by default, and a cached deploy silently does nothing.
 never_cached = cast(Callable[[F], F], function(cache="never"))  # type: ignore[call-overload]
 DEFAULT_REGION: Final = "ap-southeast-2"
+# A path, not a password: where the sign-in step writes it, inside a throwaway container.
+ECR_PASSWORD_FILE: Final = "/tmp/ecr-password"  # noqa: S105, S108
 
 
 @object_type
@@ -183,6 +184,7 @@ class Shipyard:
             str, Doc("Repository address without tag (terraform output ecr_repository_url)")
         ],
         git_sha: Annotated[str, Doc("The commit being released; becomes the image tag")],
+        ci: CiSource,
         aws_access_key_id: AwsKeyId = None,
         aws_secret_access_key: AwsSecretKey = None,
         aws_session_token: AwsSessionToken = None,
@@ -190,7 +192,7 @@ class Shipyard:
         """Push the image tagged with the git SHA and latest; returns repo@sha256:digest."""
         config = pipeline_flow.DeployTargetConfig("", "", "", repository, "", (), {})
         aws = steps.AwsCredentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
-        return await self.published_image(source, Target(config, aws), git_sha)
+        return await self.published_image(source, ci, Target(config, aws), git_sha)
 
     @function
     async def docs(self, source: DocsSource, ci: CiSource) -> dagger.Changeset:
@@ -559,13 +561,18 @@ class Shipyard:
         """The pull request's one report comment, posted or updated in place."""
         return await pr_stages.comment_stage(self._images(), ci, stages, inputs)
 
-    async def published_image(self, app: dagger.Directory, target: Target, git_sha: str) -> str:
+    async def published_image(
+        self, app: dagger.Directory, ci: dagger.Directory, target: Target, git_sha: str
+    ) -> str:
         """Push to the target's repository (git-SHA and latest tags); returns repo@sha256:..."""
         sha = registry.checked_git_sha(git_sha)
-        image = await self._signed_in(toolchains.app_image(self._images(), app, sha), target)
+        image = toolchains.app_image(self._images(), app, sha)
         repository = target.config.repository
-        published = await image.publish(f"{repository}:{sha}")
-        await image.publish(f"{repository}:latest")
+        address = registry.routed(repository, target.engine_registries)
+        if login := await self._registry_login(ci, target):
+            image = image.with_registry_auth(registry.split_repository(address)[0], *login)
+        published = await image.publish(f"{address}:{sha}")
+        await image.publish(f"{address}:latest")
         return registry.digest_address(repository, published)
 
     async def promoted_image(
@@ -573,7 +580,7 @@ class Shipyard:
     ) -> str:
         """Copy an image byte for byte into the target's repository; its digest stays the same."""
         runner = target.runner or toolchains.ci_runner(self._images(), ci)
-        if login := await self._registry_login(target):
+        if login := await self._registry_login(ci, target):
             username, password = login
             runner = runner.with_env_variable("SHIPYARD_REGISTRY_USERNAME", username)
             runner = runner.with_secret_variable("SHIPYARD_REGISTRY_PASSWORD", password)
@@ -589,23 +596,35 @@ class Shipyard:
         copied = run.output_or_raise().strip().splitlines()[-1]
         return registry.digest_address(target.config.repository, copied)
 
-    async def _signed_in(self, container: dagger.Container, target: Target) -> dagger.Container:
-        if login := await self._registry_login(target):
-            host, _ = registry.split_repository(target.config.repository)
-            return container.with_registry_auth(host, *login)
-        return container
-
-    async def _registry_login(self, target: Target) -> tuple[str, dagger.Secret] | None:
+    async def _registry_login(
+        self, ci: dagger.Directory, target: Target
+    ) -> tuple[str, dagger.Secret] | None:
         """ECR's user name and password for the target's registry; None for any other registry.
 
-        One ECR token opens every registry the role may read: staging's too, when promoting.
+        Signed in from a step container, as every AWS call is: the target's endpoint (a
+        rehearsal's emulator) is reached from there. One ECR token opens every registry the
+        role may read: staging's too, when promoting.
         """
         host, _ = registry.split_repository(target.config.repository)
         region = registry.ecr_region(host)
         if region is None:
             return None
-        login = await _ecr_login(region, target.aws)
-        return login.username, dag.set_secret(f"ecr-password-{host}", login.password)
+        if target.aws.access_key_id is None or target.aws.secret_access_key is None:
+            raise registry.RegistryError(
+                "pushing to or pulling from ECR needs AWS credentials; pass --aws-access-key-id "
+                "env:AWS_ACCESS_KEY_ID --aws-secret-access-key env:AWS_SECRET_ACCESS_KEY "
+                "(and --aws-session-token)"
+            )
+        args = ["python3", "-m", "shipyard.tools.registry", "ecr-login", "--region", region]
+        args += ["--password-file", ECR_PASSWORD_FILE]
+        args += ["--endpoint-url", target.endpoint_url] if target.endpoint_url else []
+        runner = target.aws.apply(
+            steps.fresh(target.runner or toolchains.ci_runner(self._images(), ci))
+        )
+        run = await steps.run(runner, args, "ECR sign-in")
+        username = run.output_or_raise().strip().splitlines()[-1]
+        password = await run.container.file(ECR_PASSWORD_FILE).contents()
+        return username, dag.set_secret(f"ecr-password-{host}", password)
 
     async def _head_commit(self, repo: dagger.Directory) -> str:
         git = dag.container().from_(self._images().reference("GIT")).with_directory("/repo", repo)
@@ -716,20 +735,3 @@ class Shipyard:
             self._images(), ci, base or source, source, infracost_api_key
         )
         return outcome.markdown or outcome.line
-
-
-async def _ecr_login(region: str, aws: steps.AwsCredentials) -> registry.RegistryLogin:
-    if aws.access_key_id is None or aws.secret_access_key is None:
-        raise registry.RegistryError(
-            "pushing to or pulling from ECR needs AWS credentials; pass --aws-access-key-id "
-            "env:AWS_ACCESS_KEY_ID --aws-secret-access-key env:AWS_SECRET_ACCESS_KEY "
-            "(and --aws-session-token)"
-        )
-    token = await aws.session_token.plaintext() if aws.session_token else None
-    return await anyio.to_thread.run_sync(
-        registry.ecr_login,
-        region,
-        await aws.access_key_id.plaintext(),
-        await aws.secret_access_key.plaintext(),
-        token,
-    )

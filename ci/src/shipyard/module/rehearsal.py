@@ -52,7 +52,9 @@ class Emulator:
     git_remote: dagger.Service
     git_volume: dagger.CacheVolume
     git_image: dagger.Container
-    registry: str
+    # Where the rehearsal's ECR images really go: as the engine pushes, as step containers read.
+    pushes_to: str
+    served_at: str
 
 
 def faulted_sources(
@@ -112,9 +114,15 @@ LISTEN_ALL = "0.0.0.0"  # noqa: S104 -- a service container answers on its own i
 
 
 def aws_front(
-    images: ImageCatalog, with_apps: dagger.Container, faults: Faults, scale: float, run_id: str
+    images: ImageCatalog,
+    with_apps: dagger.Container,
+    faults: Faults,
+    scale: float,
+    run_id: str,
+    image_registry: str,
 ) -> dagger.Service:
-    """moto behind the rollout simulator, whose tasks turn healthy when the real apps answer."""
+    """moto behind the rollout simulator, whose tasks turn healthy when the real apps answer,
+    and whose ECR image calls read the real registry."""
     moto = (
         dag.container()
         .from_(images.reference("MOTO"))
@@ -124,6 +132,7 @@ def aws_front(
     )
     args = ["python3", "-m", "shipyard.tools.rehearsal", "--moto-url", "http://moto:5000"]
     args += ["--host", LISTEN_ALL, "--port", str(topology.FRONT_PORT), "--time-scale", str(scale)]
+    args += ["--image-registry", image_registry]
     args += [*topology.app_probes(), *faults.simulator_args()]
     return (
         with_apps.with_service_binding("moto", moto)
@@ -173,8 +182,15 @@ def start_emulator(
     registry: str,
     registry_service: dagger.Service | None,
 ) -> Emulator:
-    """Every emulated endpoint as a service, bound into one step container (nothing started yet)."""
+    """Every emulated endpoint as a service, bound into one step container (nothing started yet).
+
+    The environments' ECR repositories live in `registry` under a prefix of their own.
+    """
     port = int(registry.partition(":")[2] or 80)
+    prefix = f"rehearsal-{run_id}"
+    served_at = f"http://{REGISTRY_HOST}:{port}/{prefix}"
+    # A port nothing listens on: the push is refused.
+    pushes_to = "localhost:1/rehearsal" if "publish-error" in faults.run else f"{registry}/{prefix}"
     # The registry the engine pushes to on its localhost, reached by the step containers through
     # the caller's tunnel (`--registry-service tcp://localhost:5000`), else the client's host.
     tunnel = registry_service or dag.host().service(
@@ -188,7 +204,7 @@ def start_emulator(
     with_apps = runner
     for host, service in app_services(image, faults).items():
         with_apps = with_apps.with_service_binding(host, service)
-    front = aws_front(images, with_apps, faults, time_scale, run_id)
+    front = aws_front(images, with_apps, faults, time_scale, run_id, served_at)
     git_image = dag.container().from_(images.reference("GIT"))
     git_volume = dag.cache_volume(f"shipyard-rehearsal-git-{run_id}")
     remote = git_remote(git_image, git_volume, repo, faults)
@@ -201,10 +217,10 @@ def start_emulator(
         bound = bound.with_service_binding(
             topology.alb_host(environment), alb(with_apps, environment)
         )
-    return Emulator(bound, front, remote, git_volume, git_image, registry)
+    return Emulator(bound, front, remote, git_volume, git_image, pushes_to, served_at)
 
 
-async def seed(emulator: Emulator, registry: str) -> dict[str, Any]:
+async def seed(emulator: Emulator) -> dict[str, Any]:
     """Both environments laid out as terraform would; their `terraform output -json pipeline`."""
     run = await steps.run(
         steps.fresh(emulator.runner),
@@ -214,8 +230,6 @@ async def seed(emulator: Emulator, registry: str) -> dict[str, Any]:
             "shipyard.tools.rehearsal.environments",
             "--endpoint-url",
             f"http://aws:{topology.FRONT_PORT}",
-            "--registry",
-            registry,
         ],
         "seed",
     )
@@ -224,7 +238,6 @@ async def seed(emulator: Emulator, registry: str) -> dict[str, Any]:
 
 
 def target(emulator: Emulator, config: dict[str, Any], time_scale: float) -> Target:
-    port = emulator.registry.partition(":")[2] or "80"
     """A release target on the emulator: terraform's config, placeholder keys, its endpoints."""
     placeholder = dag.set_secret("rehearsal-aws", "rehearsal")  # moto accepts any key
     return Target(
@@ -237,7 +250,8 @@ def target(emulator: Emulator, config: dict[str, Any], time_scale: float) -> Tar
         smoke_deadline=SMOKE_DEADLINE,
         docs_remote=f"git://{GIT_REMOTE}:{topology.GIT_PORT}/repo.git",
         bindings=((GIT_REMOTE, emulator.git_remote),),
-        registry_endpoints=((emulator.registry, f"http://{REGISTRY_HOST}:{port}"),),
+        registry_endpoints=((topology.ECR_HOST, emulator.served_at),),
+        engine_registries=((topology.ECR_HOST, emulator.pushes_to),),
     )
 
 
@@ -305,10 +319,7 @@ async def rehearse(
         registry_service,
     )
     notes: dict[str, Any] = {"faults": faults.describe(), "time_scale": time_scale}
-    prefix = f"{registry}/rehearsal-{run_id}"
-    if "publish-error" in faults.run:
-        prefix = "localhost:1/rehearsal"  # a port nothing listens on: the push is refused
-    seeded = await run_stage("seed", lambda: _seeded(emulator, prefix), release.explain)
+    seeded = await run_stage("seed", lambda: _seeded(emulator), release.explain)
     head = [seeded]
     reports: dict[str, RunReport] = {}
     secrets = release.Secrets(
@@ -339,8 +350,8 @@ async def rehearse(
     return combined(reports, notes, head, git_sha)
 
 
-async def _seeded(emulator: Emulator, registry: str) -> StageOutcome:
-    configs = await seed(emulator, registry)
+async def _seeded(emulator: Emulator) -> StageOutcome:
+    configs = await seed(emulator)
     return f"{', '.join(configs)} laid out as terraform would (clusters, services, roles)", {
         "pipeline_configs": configs
     }

@@ -150,7 +150,7 @@ async def publish_and_docs(
                 sources.ci, release.promote_from, target, sha
             )
             return f"promoted {image['address']} (the digest staging tested)", dict(image)
-        image["address"] = await stages.published_image(sources.app, target, sha)
+        image["address"] = await stages.published_image(sources.app, sources.ci, target, sha)
         return f"pushed {image['address']}", dict(image)
 
     async def docs() -> StageOutcome:

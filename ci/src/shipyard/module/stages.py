@@ -31,8 +31,10 @@ class Target:
     poll_interval: float = 5.0
     smoke_deadline: float = 60.0
     docs_remote: str = "origin"
-    # Registry hosts reached at another base URL from step containers: (host, URL).
+    # Registry hosts reached at another base URL[/prefix] from step containers: (host, URL).
     registry_endpoints: tuple[tuple[str, str], ...] = ()
+    # Registry hosts the engine pushes to at another address[/prefix]: (host, address).
+    engine_registries: tuple[tuple[str, str], ...] = ()
     # The emulated endpoints a step outside `runner` must reach (the docs push): (host, service).
     bindings: tuple[tuple[str, dagger.Service], ...] = ()
 
@@ -120,7 +122,9 @@ class Stages(Protocol):
 
     async def docs(self, source: dagger.Directory, ci: dagger.Directory) -> dagger.Changeset: ...
 
-    async def published_image(self, app: dagger.Directory, target: Target, git_sha: str) -> str: ...
+    async def published_image(
+        self, app: dagger.Directory, ci: dagger.Directory, target: Target, git_sha: str
+    ) -> str: ...
 
     async def promoted_image(
         self, ci: dagger.Directory, image: str, target: Target, git_sha: str

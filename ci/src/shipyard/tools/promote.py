@@ -18,6 +18,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -66,14 +67,25 @@ def checked_digest(content: bytes, expected: str) -> bytes:
 
 
 class Registry:
-    """The few distribution-API calls a copy needs, against one base URL per registry host."""
+    """The few distribution-API calls a copy needs, against one base URL per registry host.
+
+    An endpoint may carry a path (`http://registry:5000/rehearsal`): the host's repositories
+    then live under that prefix there.
+    """
 
     def __init__(self, endpoints: Mapping[str, str], auth: tuple[str, str] | None) -> None:
-        self.endpoints = dict(endpoints)
+        self.endpoints = {host: urlsplit(url) for host, url in endpoints.items()}
         self.client = httpx.Client(auth=auth, timeout=TIMEOUT, follow_redirects=True)
 
+    def name_at(self, host: str, name: str) -> str:
+        endpoint = self.endpoints.get(host)
+        prefix = endpoint.path.strip("/") if endpoint else ""
+        return f"{prefix}/{name}" if prefix else name
+
     def url(self, host: str, path: str) -> str:
-        return f"{self.endpoints.get(host, f'https://{host}').rstrip('/')}/v2/{path}"
+        endpoint = self.endpoints.get(host)
+        base = f"{endpoint.scheme}://{endpoint.netloc}" if endpoint else f"https://{host}"
+        return f"{base}/v2/{path}"
 
     def answer(self, response: httpx.Response, what: str, ok: Sequence[int]) -> httpx.Response:
         if response.status_code not in ok:
@@ -84,25 +96,28 @@ class Registry:
     def manifest(self, ref: Reference) -> bytes:
         headers = {"Accept": ", ".join(MANIFEST_TYPES)}
         got = self.client.get(
-            self.url(ref.host, f"{ref.name}/manifests/{ref.digest}"), headers=headers
+            self.url(ref.host, f"{self.name_at(ref.host, ref.name)}/manifests/{ref.digest}"),
+            headers=headers,
         )
         fix = f"reading {ref.host}/{ref.name}@{ref.digest} (was it published there?)"
         return checked_digest(self.answer(got, fix, (200,)).content, ref.digest)
 
     def has_blob(self, host: str, name: str, digest: str) -> bool:
-        return self.client.head(self.url(host, f"{name}/blobs/{digest}")).status_code == 200
+        blob = self.url(host, f"{self.name_at(host, name)}/blobs/{digest}")
+        return self.client.head(blob).status_code == 200
 
     def copy_blob(self, source: Reference, host: str, name: str, digest: str) -> None:
         if self.has_blob(host, name, digest):
             return
-        uploads = self.url(host, f"{name}/blobs/uploads/")
-        mount = {"mount": digest, "from": source.name} if host == source.host else {}
+        uploads = self.url(host, f"{self.name_at(host, name)}/blobs/uploads/")
+        origin = self.name_at(source.host, source.name)
+        mount = {"mount": digest, "from": origin} if host == source.host else {}
         started = self.answer(
             self.client.post(uploads, params=mount), f"starting an upload to {name}", (201, 202)
         )
         if started.status_code == 201:
             return  # mounted from the source repository: nothing to transfer
-        blob = self.client.get(self.url(source.host, f"{source.name}/blobs/{digest}"))
+        blob = self.client.get(self.url(source.host, f"{origin}/blobs/{digest}"))
         content = checked_digest(
             self.answer(blob, f"reading blob {digest}", (200,)).content, digest
         )
@@ -118,7 +133,7 @@ class Registry:
 
     def put_manifest(self, host: str, name: str, tag: str, manifest: bytes, media_type: str) -> str:
         put = self.client.put(
-            self.url(host, f"{name}/manifests/{tag}"),
+            self.url(host, f"{self.name_at(host, name)}/manifests/{tag}"),
             content=manifest,
             headers={"Content-Type": media_type},
         )
@@ -146,7 +161,8 @@ def _endpoints(values: Sequence[str]) -> dict[str, str]:
         host, sep, url = value.partition("=")
         if not (sep and url.startswith(("http://", "https://"))):
             raise RegistryError(
-                f"--endpoint {value!r} is not HOST=URL, e.g. localhost:5000=http://registry:5000"
+                f"--endpoint {value!r} is not HOST=URL[/PREFIX], e.g. "
+                "localhost:5000=http://registry:5000"
             )
         endpoints[host] = url
     return endpoints
@@ -161,8 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--endpoint",
         action="append",
         default=[],
-        metavar="HOST=URL",
-        help="reach a registry host at this base URL (default https://HOST)",
+        metavar="HOST=URL[/PREFIX]",
+        help="reach a registry host at this base URL, its repositories under PREFIX there "
+        "(default https://HOST)",
     )
     args = parser.parse_args(argv)
     user, password = (

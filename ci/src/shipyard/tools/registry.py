@@ -1,9 +1,18 @@
-"""Container registry addresses and ECR sign-in: pure parsing plus one boto3 edge."""
+"""Container registry addresses and ECR sign-in: pure parsing plus one boto3 edge.
+
+``python3 -m shipyard.tools.registry ecr-login --region R --password-file F`` signs in inside a
+step container (AWS credentials from its environment): it prints the user name and writes the
+password to F only, so it never reaches a log.
+"""
 
 from __future__ import annotations
 
+import argparse
 import base64
+import os
 import re
+import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -85,23 +94,56 @@ def login_from_ecr_token(answer: dict[str, Any]) -> RegistryLogin:
     return RegistryLogin(host=host, username=user, password=password)
 
 
-def _ecr_client(
-    region: str, access_key_id: str, secret_access_key: str, session_token: str | None
-) -> Any:
+def ecr_login(region: str, endpoint_url: str | None = None) -> RegistryLogin:
+    """Ask ECR for a 12-hour registry password with the environment's AWS credentials."""
     import boto3  # type: ignore[import-untyped, unused-ignore]
 
-    return boto3.client(
-        "ecr",
-        region_name=region,
-        aws_access_key_id=access_key_id,
-        aws_secret_access_key=secret_access_key,
-        aws_session_token=session_token or None,
-    )
-
-
-def ecr_login(
-    region: str, access_key_id: str, secret_access_key: str, session_token: str | None
-) -> RegistryLogin:
-    """Ask ECR for a 12-hour registry password with the given (short-lived) credentials."""
-    client = _ecr_client(region, access_key_id, secret_access_key, session_token)
+    client = boto3.client("ecr", region_name=region, endpoint_url=endpoint_url or None)
     return login_from_ecr_token(client.get_authorization_token())
+
+
+def routed(repository: str, routes: Iterable[tuple[str, str]]) -> str:
+    """The repository's address through the route for its host, (host, address[/prefix]), if any.
+
+    A rehearsal's ECR host is an address the engine cannot resolve; its route names the real
+    registry the images go to instead.
+    """
+    host, path = split_repository(repository)
+    for routed_host, address in routes:
+        if routed_host == host:
+            return f"{address.rstrip('/')}/{path}"
+    return repository
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m shipyard.tools.registry")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    login = verbs.add_parser("ecr-login", help="sign in to ECR; print the user name")
+    login.add_argument("--region", required=True)
+    login.add_argument("--endpoint-url", help="an ECR-compatible API (the rehearsal's front)")
+    login.add_argument("--password-file", required=True, help="where the password goes (0600)")
+    args = parser.parse_args(argv)
+    import botocore.exceptions  # type: ignore[import-untyped, unused-ignore]
+
+    try:
+        signed_in = ecr_login(args.region, args.endpoint_url)
+    except (RegistryError, botocore.exceptions.BotoCoreError) as error:
+        print(f"ECR sign-in: {error}", file=sys.stderr)
+        return 2
+    except botocore.exceptions.ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "error")
+        print(
+            f"ECR sign-in refused ({code}); check the AWS credentials and that the role "
+            "allows ecr:GetAuthorizationToken",
+            file=sys.stderr,
+        )
+        return 2
+    descriptor = os.open(args.password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as password:
+        password.write(signed_in.password)
+    print(signed_in.username)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -16,9 +16,9 @@ from shipyard.tools.rehearsal.front import moto_session
 from shipyard.tools.rehearsal.seed import ASSUME_ECS_TASKS, seed_account
 
 
-def seed_environment(endpoint_url: str, environment: str, registry: str) -> dict[str, Any]:
+def seed_environment(endpoint_url: str, environment: str) -> dict[str, Any]:
     """One environment's resources, then its pipeline config (the deploy role included)."""
-    config = topology.pipeline_config(environment, registry, "")
+    config = topology.pipeline_config(environment, "")
     services = tuple(config["service_names"][role] for role in config["deploy_order"])
     seed_account(
         endpoint_url,
@@ -41,11 +41,10 @@ def seed_environment(endpoint_url: str, environment: str, registry: str) -> dict
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m shipyard.tools.rehearsal.environments")
     parser.add_argument("--endpoint-url", required=True, help="the rehearsal front")
-    parser.add_argument("--registry", required=True, help="registry/path prefix of repositories")
     parser.add_argument("--environment", action="append", choices=topology.ENVIRONMENTS)
     args = parser.parse_args(argv)
     configs = {
-        environment: seed_environment(args.endpoint_url, environment, args.registry)
+        environment: seed_environment(args.endpoint_url, environment)
         for environment in args.environment or topology.ENVIRONMENTS
     }
     print(json.dumps(configs, sort_keys=True))
