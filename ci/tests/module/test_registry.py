@@ -1,4 +1,10 @@
 import base64
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from shipyard.tools.registry import (
@@ -7,8 +13,10 @@ from shipyard.tools.registry import (
     digest_address,
     ecr_region,
     login_from_ecr_token,
+    routed,
     split_repository,
 )
+from shipyard.tools.rehearsal.local import moto_server
 
 ECR = "123456789012.dkr.ecr.ap-southeast-2.amazonaws.com"
 DIGEST = "sha256:" + "ab" * 32
@@ -66,3 +74,52 @@ def test_the_ecr_token_is_decoded_and_never_shown() -> None:
     assert "very-secret-password" not in str(login)
     with pytest.raises(RegistryError, match="ecr:GetAuthorizationToken"):
         login_from_ecr_token({"authorizationData": []})
+
+
+def test_a_routed_host_is_pushed_to_at_its_route_and_others_stay() -> None:
+    routes = [(ECR, "localhost:5000/rehearsal-1")]
+    assert (
+        routed(f"{ECR}/gridserve-staging", routes) == "localhost:5000/rehearsal-1/gridserve-staging"
+    )
+    assert routed("ghcr.io/org/gridserve", routes) == "ghcr.io/org/gridserve"
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
+
+
+def ecr_login(
+    tmp_path: Path, endpoint: str, **credentials: str
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "shipyard.tools.registry", "ecr-login"),
+            *("--region", "ap-southeast-2", "--endpoint-url", endpoint),
+            *("--password-file", str(tmp_path / "password")),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**environment, "AWS_EC2_METADATA_DISABLED": "true", **credentials},
+    )
+
+
+def test_ecr_login_writes_the_password_to_its_file_only(tmp_path: Path, moto_url: str) -> None:
+    keys = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"}
+    done = ecr_login(tmp_path, moto_url, **keys)
+    assert done.returncode == 0, done.stderr
+    password = (tmp_path / "password").read_text()
+    assert done.stdout.strip() == "AWS"
+    assert password
+    assert password not in done.stdout + done.stderr
+    assert stat.S_IMODE((tmp_path / "password").stat().st_mode) == 0o600
+
+
+def test_ecr_login_without_credentials_says_what_to_pass(tmp_path: Path, moto_url: str) -> None:
+    done = ecr_login(tmp_path, moto_url)
+    assert done.returncode == 2
+    assert done.stderr.startswith("ECR sign-in: Unable to locate credentials")
+    assert not (tmp_path / "password").exists()
