@@ -84,9 +84,12 @@ class RegistryImages:
         )
 
 
+Found = list[tuple[dict[str, str], Manifest]]
+
+
 def _found(
     images: RegistryImages, repository: str, image_ids: list[dict[str, str]]
-) -> list[tuple[dict[str, str], Manifest]] | None:
+) -> Found | None:
     """Every image asked for, from the registry; None when any one is not there."""
     found = []
     for image_id in image_ids:
@@ -99,13 +102,8 @@ def _found(
 
 
 def describe_images(
-    request: dict[str, Any], registry_id: str, images: RegistryImages
-) -> dict[str, Any] | None:
-    """DescribeImages' answer from the registry, or None to leave the call to moto."""
-    repository = request["repositoryName"]
-    found = _found(images, repository, request.get("imageIds") or [])
-    if not found:
-        return None
+    repository: str, registry_id: str, found: Found, images: RegistryImages
+) -> dict[str, Any]:
     return {
         "imageDetails": [
             {
@@ -122,13 +120,9 @@ def describe_images(
 
 
 def batch_get_image(
-    request: dict[str, Any], registry_id: str, images: RegistryImages
-) -> dict[str, Any] | None:
-    """BatchGetImage's answer (the manifests, byte for byte) from the registry, or None."""
-    repository = request["repositoryName"]
-    found = _found(images, repository, request.get("imageIds") or [])
-    if not found:
-        return None
+    repository: str, registry_id: str, found: Found, images: RegistryImages
+) -> dict[str, Any]:
+    """The manifests byte for byte, as ECR returns them."""
     return {
         "images": [
             {
@@ -144,5 +138,21 @@ def batch_get_image(
     }
 
 
-Answer = Callable[[dict[str, Any], str, RegistryImages], "dict[str, Any] | None"]
-ANSWERS: dict[str, Answer] = {"DescribeImages": describe_images, "BatchGetImage": batch_get_image}
+Render = Callable[[str, str, Found, RegistryImages], dict[str, Any]]
+ANSWERS: dict[str, Render] = {"DescribeImages": describe_images, "BatchGetImage": batch_get_image}
+
+
+def is_image_call(operation: str) -> bool:
+    return operation.startswith(ECR_PREFIX) and operation.removeprefix(ECR_PREFIX) in ANSWERS
+
+
+def answer(
+    operation: str, request: dict[str, Any], registry_id: str, images: RegistryImages
+) -> dict[str, Any] | None:
+    """ECR's answer to an image call from the registry, or None to leave the call to moto."""
+    if not is_image_call(operation):
+        return None
+    render = ANSWERS[operation.removeprefix(ECR_PREFIX)]
+    repository = request["repositoryName"]
+    found = _found(images, repository, request.get("imageIds") or [])
+    return render(repository, registry_id, found, images) if found else None

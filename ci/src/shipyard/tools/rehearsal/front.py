@@ -235,12 +235,7 @@ class RehearsalFront:
 
     def _from_registry(self, operation: str, body: bytes) -> Reply | None:
         """ECR's image calls for a repository moto knows, answered from the real registry."""
-        answer = ecr_images.ANSWERS.get(operation.removeprefix(ecr_images.ECR_PREFIX))
-        if (
-            self._images is None
-            or answer is None
-            or not operation.startswith(ecr_images.ECR_PREFIX)
-        ):
+        if self._images is None or not ecr_images.is_image_call(operation):
             return None
         request = json.loads(body or b"{}")
         try:
@@ -249,7 +244,7 @@ class RehearsalFront:
             )["repositories"][0]
         except (KeyError, self._ecr.exceptions.RepositoryNotFoundException):
             return None  # moto answers as ECR does: a malformed request, or no such repository
-        found = answer(request, repository["registryId"], self._images)
+        found = ecr_images.answer(operation, request, repository["registryId"], self._images)
         return Reply.json(200, found) if found is not None else None
 
     def _control(self, path: str) -> Reply:
