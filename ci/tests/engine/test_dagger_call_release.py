@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -42,8 +43,7 @@ SERVED = "http://127.0.0.1:8080"
 CLUSTER = "scidata"
 REGION = "ap-southeast-2"
 SERVICES = ("tiles", "timeseries")
-# Simulated seconds per real second: a rollout the model plays in ~60 s takes ~3 s.
-TIME_SCALE = "20"
+EMULATOR_HEADING = "### Against the emulator"
 
 
 def kit_environment(environ: Mapping[str, str]) -> dict[str, str]:
@@ -175,15 +175,32 @@ class Emulator:
     new_image: str
 
 
+def front_command(block: list[str], moto_url: str, port: int) -> list[str]:
+    """The README's line that starts the front, on this test's moto server and free port."""
+    line = readme_line(block, ".venv/bin/python -m shipyard.tools.rehearsal ")
+    words = [word for word in shlex.split(line, comments=True) if word != "&"]
+    words[0] = sys.executable
+    words[words.index("--moto-url") + 1] = moto_url
+    words[words.index("--port") + 1] = str(port)
+    return words
+
+
+def test_front_command_takes_the_readme_line_with_this_tests_endpoints() -> None:
+    block = [".venv/bin/python -m shipyard.tools.rehearsal --moto-url http://127.0.0.1:5100 "
+             "--port 4566 --seed scidata &   # prints JSON"]  # fmt: skip
+    assert front_command(block, "http://127.0.0.1:9", 7) == [
+        sys.executable, "-m", "shipyard.tools.rehearsal", "--moto-url", "http://127.0.0.1:9",
+        "--port", "7", "--seed", "scidata",
+    ]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
-    """moto's server and the rollout front on the host, seeded with `scidata` (tiles,
-    timeseries on image v1) and an image v2 pushed to its repository."""
+    """moto's server and the rollout front on the host, started by the README's line (seeding
+    `scidata`: tiles and timeseries on image v1, and an image v2 pushed to its repository)."""
     with moto_server() as moto_url:
         port = free_port()
-        command = [sys.executable, "-m", "shipyard.tools.rehearsal", "--moto-url", moto_url]
-        command += ["--host", "0.0.0.0", "--port", str(port), "--time-scale", TIME_SCALE]
-        command += ["--seed", CLUSTER, "--push", "v2"]
+        command = front_command(readme_block(EMULATOR_HEADING), moto_url, port)
         process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         try:
             assert process.stdout is not None
@@ -220,7 +237,7 @@ def live_images(front: str) -> dict[str, tuple[str, str, str]]:
 
 
 def test_plan_deploy_rollback_through_dagger_call_on_the_emulator(emulator: Emulator) -> None:
-    block = readme_block("### Against the emulator")
+    block = readme_block(EMULATOR_HEADING)
     before = live_images(emulator.front)
     assert {image for _, image, _ in before.values()} == {emulator.old_image}
 
