@@ -172,3 +172,17 @@ def test_the_readme_rehearsal_runs_through_dagger_call() -> None:
     assert verdicts["production/deploy"] == "passed"
     staging, production = report["notes"]["staging image"], report["notes"]["production image"]
     assert staging.rpartition("@")[2] == production.rpartition("@")[2]
+
+
+INTERACTIVE_SCAN = "dagger call -i --progress=plain scan --source ci/tests/gates/fixtures/scan"
+
+
+def test_interactive_scan_opens_a_shell_at_its_failed_verdict() -> None:
+    """A blocked scan is a failed exec, so `dagger call -i` asks the engine for a shell in that
+    container. Plain progress has no terminal to show it in, and the CLI says so: the request
+    itself is what a verdict judged after the exec never made."""
+    result = run_line(INTERACTIVE_SCAN)
+    stderr = ANSI.sub("", result.stderr)
+    assert result.returncode != 0, stderr[-2000:]
+    assert "failed to open terminal" in stderr, failure(result)
+    assert "running shell without the TUI is not supported" in stderr

@@ -43,6 +43,9 @@ async def test_a_mistake_only_the_deploy_engine_sees_surfaces_its_own_message(
             endpoint_url="http://127.0.0.1:9",
         )
     message = str(failed.value)
+    # A failed exec, which `dagger call -i deploy` opens a shell in.
+    assert isinstance(failed.value.__cause__, dagger.ExecError)
+    assert message.startswith("deploy could not run (exit 2): ")
     assert "region 'Mars-1' is not an AWS region name" in message
     assert "/out" not in message
 
