@@ -188,7 +188,7 @@ def test_cli_with_require_delivery_exits_1_when_the_message_is_not_delivered(
         monkeypatch.setenv("SHIPYARD_WEBHOOK_URL", f"{server.url}/services/{TOKEN}")
         assert main(args) == exit_code
     out = capsys.readouterr().out
-    assert out.startswith("sent" if exit_code == 0 else f"notification not sent: webhook answered")
+    assert out.startswith("sent" if exit_code == 0 else "notification not sent: webhook answered")
     assert TOKEN not in out
 
 
