@@ -27,6 +27,9 @@ def test_a_skipped_stage_has_no_seconds_and_a_long_summary_is_cut_at_a_word() ->
     assert line == "· smoke skipped: not smoked: deploy failed"
     long = progress.ended_line(StageEvent("scan", "passed", 3.0, "word " * 40), width=20)
     assert long == "✔ scan passed in 3.0 s: word word word …"
+    address = "promoted registry/app@sha256:" + "0" * 64
+    promoted = progress.ended_line(StageEvent("publish", "passed", 5.0, address), width=40)
+    assert promoted == "✔ publish passed in 5.0 s: promoted registry/app@sha256:000000000 …"
 
 
 def test_the_live_line_shows_only_stages_that_wait_and_are_still_open() -> None:

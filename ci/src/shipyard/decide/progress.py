@@ -70,10 +70,13 @@ def announce(stage: str, verdict: str = "", seconds: float = 0.0, summary: str =
 
 
 def cut(text: str, width: int) -> str:
-    """One line at most `width` characters, cut at a word."""
+    """One line at most `width` characters, cut at a word unless that word is most of the line
+    (an image address)."""
     if len(text) <= width:
         return text
-    return text[: width - 1].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+    head = text[: width - 2]
+    at_word = head.rsplit(" ", 1)[0].rstrip(",;:")
+    return (at_word if len(at_word) >= width // 2 else head) + " …"
 
 
 def waits(stage: str) -> bool:
