@@ -428,13 +428,25 @@ async def call(
     print(f"engine log: {log.path}", file=sys.stderr, flush=True)
     live = sys.stdout.isatty() and sys.stderr.isatty()
     lines = StageLines(sys.stderr, live)
+    code: int | None = None
     try:
         with progress.watching(lines):
             async with dagger.connection(dagger.Config(log_output=typing.cast(typing.TextIO, log))):
-                return await _run_stage(function, fn, arguments, export)
+                code = await _run_stage(function, fn, arguments, export)
+    except dagger.DaggerError as error:
+        if code is None:
+            raise
+        # The result is delivered; a session that then fails to shut down (a busy engine
+        # missing its 10 s shutdown deadline) does not undo it.
+        print(
+            f"{PROG} {function}: the engine session did not close cleanly "
+            f"({_first_line(error)}); the result above stands, details in {log.path}",
+            file=sys.stderr,
+        )
     finally:
         lines.close()
         log.close()
+    return code
 
 
 async def _run_stage(function: str, fn: Any, arguments: dict[str, Any], export: Path | None) -> int:
@@ -485,6 +497,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _explain(where, error)
 
 
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def _explain(where: str, error: Exception) -> int:
     """One message for a failure, ending in what to do; the exit code: 2 for a mistake in how
     the function was called or no engine, 1 for a run that failed."""
@@ -498,9 +515,8 @@ def _explain(where: str, error: Exception) -> int:
         print(f"{where}: the engine reported: {error}", file=sys.stderr)
         return 1
     if isinstance(error, dagger.DaggerError):
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         print(
-            f"{where}: no engine session ({first}); check the engine with "
+            f"{where}: no engine session ({_first_line(error)}); check the engine with "
             "`kit/provision --status` or `dagger core version`",
             file=sys.stderr,
         )
