@@ -15,6 +15,7 @@ from typing import Any
 
 import dagger
 import pytest
+from dagger.mod import default_module
 from shipyard.decide.images import ImageCatalog
 from shipyard.module.cli import repository_sources
 from shipyard.module.main import Shipyard
@@ -54,7 +55,7 @@ def failed_exec(failure: pytest.ExceptionInfo[StageFailed]) -> dagger.ExecError:
 
 
 async def test_the_module_registers_with_the_engine(dagger_client: dagger.Client) -> None:
-    module = Shipyard.__dagger_module__  # type: ignore[attr-defined]
+    module = default_module()
     # What the module runtime does at `dagger functions`: build the typedefs with the SDK's
     # own registration and hand them to the engine, which validates and keeps them.
     module._main_name = "Shipyard"
@@ -67,7 +68,7 @@ async def test_the_module_registers_with_the_engine(dagger_client: dagger.Client
         if await typedef.as_object().name() == "Shipyard"
     ]
     functions = {await fn.name(): fn for fn in await main_object.functions()}
-    ours = Shipyard.__dagger_object_type__.functions.values()  # type: ignore[attr-defined]
+    ours = module.get_object(Shipyard.__name__).functions.values()
     assert set(functions) == {camel(fn.name) for fn in ours if fn.name}
     for name, fn in functions.items():
         assert await fn.description(), name

@@ -12,7 +12,7 @@ from typing import Annotated, Final, TypeVar, cast
 
 import anyio
 import dagger
-from dagger import DefaultPath, Doc, Ignore, dag, function, object_type
+from dagger import DefaultPath, Doc, Ignore, check, dag, function, generate, object_type, up
 
 from shipyard.decide import pipeline_flow, topology
 from shipyard.decide.images import ImageCatalog
@@ -181,6 +181,7 @@ class Shipyard:
         return ImageCatalog.from_settings(self.image_overrides)
 
     @function
+    @check
     async def test(self, source: AppProject) -> str:
         """Run the service's test suite with coverage; returns pytest's and coverage's totals."""
         output = await self._tested(source).stdout()
@@ -197,6 +198,7 @@ class Shipyard:
         )
 
     @function
+    @check
     async def lint(self, source: PythonProject) -> str:
         """Check style and types of all Python code: ruff check, ruff format --check, mypy."""
         return await toolchains.lint_environment(self._images(), source).with_exec(_LINT).stdout()
@@ -207,6 +209,7 @@ class Shipyard:
         return toolchains.app_image(self._images(), source)
 
     @function
+    @up
     def serve(self, source: AppSource) -> dagger.Service:
         """Run the service on its embedded dataset (dagger call serve up --ports 8080:8080)."""
         return toolchains.app_service(toolchains.app_image(self._images(), source))
@@ -229,6 +232,7 @@ class Shipyard:
         return await self.published_image(source, Target(config, aws), git_sha)
 
     @function
+    @generate
     async def docs(self, source: DocsSource, ci: CiSource) -> dagger.Changeset:
         """Regenerate every terraform README; `docs export --path .` writes them back."""
         run = await steps.run(
@@ -243,6 +247,7 @@ class Shipyard:
         return run.container.directory("/src").changes(source)
 
     @function
+    @check
     async def docs_check(self, source: DocsSource, ci: CiSource) -> str:
         """Fail when a terraform README differs from what terraform-docs generates now."""
         run = await steps.judged(
@@ -255,6 +260,7 @@ class Shipyard:
         return run.stdout
 
     @function
+    @check
     async def scan(self, source: TerraformSource, ci: CiSource) -> str:
         """Gate the infrastructure on checkov findings, with the repository's severity policy."""
         gate = ["scan", "terraform", "--policy-dir", "/opt/shipyard/policies"]
