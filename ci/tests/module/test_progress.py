@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import anyio
 import pytest
 from shipyard.decide import pipeline_flow, progress
 from shipyard.decide.pipeline_flow import Ledger, StageResult, Verdict
 from shipyard.decide.progress import ProgressView, StageEvent
-from shipyard.module.cli import StageLines
+from shipyard.module.cli import EngineLog, StageLines, output_folder
 
 
 def test_each_stage_starts_and_ends_once_with_its_verdict_and_seconds() -> None:
@@ -84,3 +85,23 @@ def test_stage_lines_draw_a_live_line_only_on_a_terminal(live: bool) -> None:
     assert "✔ staging/deploy passed in 1.0 s: rolled out\n" in text
     assert ("waiting" in text) is live
     assert ("\x1b[" in text) is live
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_the_engine_log_goes_to_its_file_without_colour_and_streams_only_when_verbose(
+    tmp_path: Path, verbose: bool
+) -> None:
+    echo = io.StringIO()
+    raw = ["\x1b[95m5   : \x1b[0mwithExec \x1b[1mpytest\x1b[0m\n", "done\n"]
+    log = EngineLog(tmp_path / "out" / "engine.log", echo if verbose else None)
+    log.writelines(raw)
+    log.close()
+    assert (tmp_path / "out" / "engine.log").read_text() == "5   : withExec pytest\ndone\n"
+    assert echo.getvalue() == ("".join(raw) if verbose else "")
+
+
+def test_a_call_writes_its_log_in_the_folder_it_exports_to(tmp_path: Path) -> None:
+    assert output_folder("rehearse", tmp_path, returns_directory=True) == tmp_path
+    assert output_folder("coverage", tmp_path / "c.xml", returns_directory=False).name == (
+        "shipyard-coverage"
+    )
