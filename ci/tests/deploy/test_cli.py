@@ -85,3 +85,22 @@ def test_cli_errors_exit_2_with_the_fix(
     absent = rig.account.repository_uri + ":nope"
     assert main(["verify", *args, "--image", absent]) == 1
     assert "not found in ECR repository" in capsys.readouterr().out
+
+
+def test_a_failed_deploy_exits_1_with_the_dossier_on_stderr(
+    make_rig: RigFactory,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whoever sees only the failed process (a failed exec in the engine) reads the dossier."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIACLITESTCLITEST00")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "cli-test-secret")
+    rig = make_rig(faults=("tiles=crash",), services=("tiles",))
+    release = ["--image", rig.new_image, "--container", "tiles=tiles"]
+    assert main(["deploy", *common(rig, tmp_path), *release]) == 1
+    out, err = capsys.readouterr()
+    assert "report: " in out
+    assert err == (tmp_path / "deploy-report.md").read_text()
+    assert "rolled back" in err
+    assert "cli-test-secret" not in out + err

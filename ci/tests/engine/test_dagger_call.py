@@ -172,3 +172,49 @@ def test_the_readme_rehearsal_runs_through_dagger_call() -> None:
     assert verdicts["production/deploy"] == "passed"
     staging, production = report["notes"]["staging image"], report["notes"]["production image"]
     assert staging.rpartition("@")[2] == production.rpartition("@")[2]
+
+
+INTERACTIVE_SCAN = "dagger call -i --progress=plain scan --source ci/tests/gates/fixtures/scan"
+
+
+def test_interactive_scan_opens_a_shell_at_its_failed_verdict() -> None:
+    """A blocked scan is a failed exec, so `dagger call -i` asks the engine for a shell in that
+    container. Plain progress has no terminal to show it in, and the CLI says so: the request
+    itself is what a verdict judged after the exec never made."""
+    result = run_line(INTERACTIVE_SCAN)
+    stderr = ANSI.sub("", result.stderr)
+    assert result.returncode != 0, stderr[-2000:]
+    assert "failed to open terminal" in stderr, failure(result)
+    assert "running shell without the TUI is not supported" in stderr
+
+
+def listed_by(verb: str, table: str) -> set[str]:
+    """Names `dagger check|generate|up -l` lists for this module (`dagger check -l` goes on to
+    list the generators under a heading of their own)."""
+    names: set[str] = set()
+    for line in (ANSI.sub("", line).strip() for line in table.splitlines()):
+        if verb == "check" and line == "Generators":
+            break
+        if line.startswith("shipyard:"):
+            names.add(line.split()[0].removeprefix("shipyard:"))
+    return names
+
+
+def test_listed_by_stops_the_checks_at_the_generators() -> None:
+    table = "Name  Description\nshipyard:lint  Lint.\n\nGenerators\nshipyard:docs  Docs.\n"
+    assert listed_by("check", table) == {"lint"}
+    assert listed_by("generate", table) == {"lint", "docs"}
+
+
+@pytest.mark.parametrize(
+    ("verb", "names"),
+    [
+        ("check", {"test", "lint", "scan", "docs-check"}),
+        ("generate", {"docs"}),
+        ("up", {"serve"}),
+    ],
+)
+def test_dagger_check_generate_and_up_list_the_marked_functions(verb: str, names: set[str]) -> None:
+    result = run_line(f"dagger {verb} -l")
+    assert result.returncode == 0, failure(result)
+    assert listed_by(verb, result.stdout) == names, result.stdout

@@ -15,6 +15,7 @@ from typing import Any
 
 import dagger
 import pytest
+from dagger.mod import default_module
 from shipyard.decide.images import ImageCatalog
 from shipyard.module.cli import repository_sources
 from shipyard.module.main import Shipyard
@@ -45,8 +46,16 @@ def stages(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {stage["stage"]: stage for stage in report["stages"]}
 
 
+def failed_exec(failure: pytest.ExceptionInfo[StageFailed]) -> dagger.ExecError:
+    """The exec a stage's failed verdict is: what `dagger call -i` opens a shell in."""
+    cause = failure.value.__cause__
+    assert isinstance(cause, dagger.ExecError), f"no failed exec behind {failure.value!r}"
+    assert cause.exit_code == 1, cause
+    return cause
+
+
 async def test_the_module_registers_with_the_engine(dagger_client: dagger.Client) -> None:
-    module = Shipyard.__dagger_module__  # type: ignore[attr-defined]
+    module = default_module()
     # What the module runtime does at `dagger functions`: build the typedefs with the SDK's
     # own registration and hand them to the engine, which validates and keeps them.
     module._main_name = "Shipyard"
@@ -59,7 +68,7 @@ async def test_the_module_registers_with_the_engine(dagger_client: dagger.Client
         if await typedef.as_object().name() == "Shipyard"
     ]
     functions = {await fn.name(): fn for fn in await main_object.functions()}
-    ours = Shipyard.__dagger_object_type__.functions.values()  # type: ignore[attr-defined]
+    ours = module.get_object(Shipyard.__name__).functions.values()
     assert set(functions) == {camel(fn.name) for fn in ours if fn.name}
     for name, fn in functions.items():
         assert await fn.description(), name
@@ -125,8 +134,10 @@ async def test_smoke_fails_against_a_service_that_answers_wrong(
         .with_exposed_port(8080)
         .as_service(use_entrypoint=True)
     )
-    with pytest.raises(StageFailed, match="timeseries"):
+    with pytest.raises(StageFailed, match="timeseries") as failed:
         await shipyard.smoke(ci=sources("smoke")["ci"], service=broken, deadline=10.0)
+    assert "❌" in failed_exec(failed).stdout
+    assert str(failed.value).startswith("smoke: failed (exit 1); the checks marked ❌ below")
 
 
 async def test_scan_passes_the_infrastructure_and_blocks_a_critical_finding(
@@ -136,8 +147,12 @@ async def test_scan_passes_the_infrastructure_and_blocks_a_critical_finding(
     given = sources("scan")
     assert "checkov gate" in await shipyard.scan(**given)
     fixture = dagger_client.host().directory(str(SCAN_FIXTURE))
-    with pytest.raises(StageFailed, match="BLOCKED"):
+    with pytest.raises(StageFailed, match="BLOCKED") as failed:
         await shipyard.scan(source=fixture, ci=given["ci"])
+    assert "BLOCKED" in failed_exec(failed).stdout
+    headline = str(failed.value).splitlines()[0]
+    assert headline.startswith("scan: blocked by checkov findings"), headline
+    assert "ci/policies/waivers.yml" in headline
 
 
 async def test_docs_check_passes_and_docs_regenerate_a_drifted_readme(
@@ -153,8 +168,12 @@ async def test_docs_check_passes_and_docs_regenerate_a_drifted_readme(
     drifted = given["source"].with_new_file(
         readme, f"{begin}<!-- BEGIN_TF_DOCS -->\nstale\n<!-- END_TF_DOCS -->{end}"
     )
-    with pytest.raises(StageFailed, match="ecr"):
+    with pytest.raises(StageFailed, match="ecr") as failed:
         await shipyard.docs_check(source=drifted, ci=given["ci"])
+    assert readme.removeprefix("terraform/") in failed_exec(failed).stdout
+    assert str(failed.value).startswith(
+        "docs-check: drifted (exit 1); run `dagger call docs export --path .`"
+    )
     changes = await shipyard.docs(source=drifted, ci=given["ci"])
     assert await changes.modified_paths() == [readme]
     assert await changes.after().file(readme).contents() == original
@@ -217,10 +236,11 @@ http.server.HTTPServer(("0.0.0.0", 8080), Receiver).serve_forever()
 """
 
 
-@pytest.mark.parametrize(("path", "answer"), [("ok", "sent"), ("fail", "500")])
+@pytest.mark.parametrize(("path", "delivered"), [("ok", True), ("fail", False)])
 async def test_notify_delivers_and_never_shows_the_webhook(
-    dagger_client: dagger.Client, path: str, answer: str
+    dagger_client: dagger.Client, path: str, delivered: bool
 ) -> None:
+    """Called alone, a message not delivered is a failed exec naming the webhook's answer."""
     receiver = (
         dagger_client.container()
         .from_(ImageCatalog.from_settings().reference("PYTHON"))
@@ -230,18 +250,25 @@ async def test_notify_delivers_and_never_shows_the_webhook(
     hostname = await receiver.hostname()
     secret_path = f"{path}/T000/B000/{uuid.uuid4().hex}"
     webhook = dagger_client.set_secret("webhook", f"http://{hostname}:8080/{secret_path}")
+    notify = Shipyard().notify(
+        ci=sources("notify")["ci"],
+        webhook=webhook,
+        stage="deploy",
+        verdict="failed",
+        git_sha="abc1234",
+        environment="staging",
+        summary="tiles: circuit breaker",
+    )
     await receiver.start()
     try:
-        said = await Shipyard().notify(
-            ci=sources("notify")["ci"],
-            webhook=webhook,
-            stage="deploy",
-            verdict="failed",
-            git_sha="abc1234",
-            environment="staging",
-            summary="tiles: circuit breaker",
-        )
+        if delivered:
+            said = await notify
+        else:
+            with pytest.raises(StageFailed) as failed:
+                await notify
+            said = str(failed.value)
+            assert "webhook answered HTTP 500" in failed_exec(failed).stdout
     finally:
         await receiver.stop()
-    assert answer in said
+    assert said == "sent" if delivered else said.startswith("notify: not delivered (exit 1)")
     assert secret_path.rsplit("/", 1)[-1] not in said

@@ -24,6 +24,9 @@ REPO = Path(__file__).resolve().parents[3]
 # Where `python -m shipyard.module.cli rehearse` (and so `./dev run`) writes the run's files.
 REPORT_DIR = Path("/tmp/shipyard-rehearse")
 RUN_TIMEOUT = 1500
+# What a healthy `./dev run` may print in all (set-up, stage lines, summary): the rest is in
+# engine.log.
+MAX_HEALTHY_LINES = 150
 
 
 def stages(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -86,6 +89,16 @@ def test_dev_run_releases_to_staging_then_promotes_the_same_digest_to_production
     assert "release passed on production" in notes["webhook_messages"][1]
     assert notes["git_remote_head"]["commit"] == head_commit()
     assert "shipyard rehearsal" in done.stdout
+    printed = done.stdout.splitlines() + done.stderr.splitlines()
+    assert len(printed) <= MAX_HEALTHY_LINES, f"{len(printed)} lines:\n" + "\n".join(printed)
+    assert "\x1b[" not in done.stdout + done.stderr, "colour codes, though not a terminal"
+    assert "<details>" not in done.stdout
+    engine_log = REPORT_DIR / "engine.log"
+    assert f"engine log: {engine_log}" in done.stderr.splitlines()
+    assert "withExec" in engine_log.read_text(encoding="utf-8")  # the trace went there
+    for environment in ("staging", "production"):
+        assert f"▶ {environment}/deploy" in done.stderr
+        assert f"✔ {environment}/deploy passed in " in done.stderr
 
 
 def test_dev_run_with_a_crash_fails_with_the_dossier_and_the_rollback() -> None:
@@ -97,6 +110,10 @@ def test_dev_run_with_a_crash_fails_with_the_dossier_and_the_rollback() -> None:
     assert deploy["details"]["rollback"]["gridserve-staging-tiles"] == "succeeded"
     assert "Failure dossier of" in done.stdout
     assert verdicts(report)["production"] == "skipped"
+    assert "✖ staging/deploy failed in " in done.stderr
+    last_screen = "\n".join(done.stdout.splitlines()[-50:])
+    assert "Failure dossier of" in last_screen
+    assert "rollback to " in last_screen
 
 
 async def test_a_failing_check_stops_the_release_before_anything_ships(

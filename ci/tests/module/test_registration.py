@@ -1,12 +1,14 @@
 """The module's shape as the Dagger SDK registers it, read through the SDK's own decorators."""
 
 import functools
+import inspect
 import typing
 from typing import Any
 
 import anyio
 import dagger
 import pytest
+from dagger.mod import default_module
 from shipyard.decide.pipeline_flow import PipelineError
 from shipyard.module.main import Shipyard
 
@@ -32,9 +34,13 @@ STAGES = {
 }
 
 
+def _object_type() -> Any:
+    """The SDK's registration of the module's object, read the public way."""
+    return default_module().get_object(Shipyard.__name__)
+
+
 def _functions() -> dict[str, Any]:
-    object_type = Shipyard.__dagger_object_type__  # type: ignore[attr-defined]
-    return {name: fn for name, fn in object_type.functions.items() if name}
+    return {name: fn for name, fn in _object_type().functions.items() if name}
 
 
 def _api_name(name: str) -> str:
@@ -44,6 +50,22 @@ def _api_name(name: str) -> str:
 def _without_none(annotation: Any) -> Any:
     members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
     return members[0] if len(members) == 1 else annotation
+
+
+def test_checks_generators_and_services_are_marked_for_dagger_check_generate_and_up() -> None:
+    """`dagger check` runs the checks, `dagger generate` the docs, `dagger up` the service; each
+    stays a function of its own (`dagger call scan`)."""
+    functions = _functions()
+    assert {n for n, fn in functions.items() if fn.check} == {"test", "lint", "scan", "docs_check"}
+    assert {n for n, fn in functions.items() if fn.generate} == {"docs"}
+    assert {n for n, fn in functions.items() if fn.service} == {"serve"}
+    for name in ("test", "lint", "scan", "docs_check", "docs", "serve"):
+        required = [
+            p.name
+            for p in functions[name].parameters.values()
+            if p.signature.default is inspect.Parameter.empty and not p.default_path
+        ]
+        assert required == [], f"{name} needs {required}: dagger check/generate/up cannot call it"
 
 
 def test_every_stage_is_a_function() -> None:
@@ -93,7 +115,7 @@ def test_secrets_are_only_ever_taken_as_secrets() -> None:
 
 
 def test_the_main_object_constructor_is_documented() -> None:
-    constructor = Shipyard.__dagger_object_type__.get_constructor()  # type: ignore[attr-defined]
+    constructor = _object_type().get_constructor()
     for parameter in constructor.parameters.values():
         assert parameter.doc
 

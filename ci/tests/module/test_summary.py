@@ -138,3 +138,27 @@ def test_colour_only_when_asked(document: dict[str, Any]) -> None:
 
 def _columns(text: str) -> int:
     return len(text) + sum(1 for char in text if char in "✅❌")  # U+FE0F is already one
+
+
+def test_a_rehearsals_environment_named_rollback_shows_the_engines_rollback(
+    document: dict[str, Any],
+) -> None:
+    """The rehearsal names stages `staging/deploy`; its rollback is not "skipped" either."""
+    for stage in document["stages"]:
+        stage["stage"] = f"staging/{stage['stage']}"
+    markdown = render_markdown(report_from(document))
+    assert table_row(markdown, "staging/rollback")[1:] == [
+        "↩️ rolled back by the deploy engine",
+        "0.0 s",
+        "tiles: succeeded",
+    ]
+
+
+def test_a_failed_run_ends_with_the_dossier_and_the_rollback(document: dict[str, Any]) -> None:
+    markdown = render_markdown(report_from(document))
+    assert markdown.index("### Notes") < markdown.index("Failure dossier of")
+    lines = render_terminal(markdown).splitlines()
+    last_screen = "\n".join(lines[-50:])
+    assert "Failure dossier of" in last_screen
+    assert "rollback to scidata-tiles:1: succeeded" in last_screen
+    assert lines[-1].startswith("Restore points: tiles → scidata-tiles:1")

@@ -170,3 +170,34 @@ def test_cli_reads_the_url_from_the_environment_and_always_exits_0(
     assert main(args) == 0
     out, err = capsys.readouterr()
     assert TOKEN not in out + err
+
+
+@pytest.mark.parametrize(
+    ("answer", "exit_code"), [((200, b"ok"), 0), ((404, b"no_service"), 1), ((500, b"x"), 1)]
+)
+def test_cli_with_require_delivery_exits_1_when_the_message_is_not_delivered(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    answer: tuple[int, bytes],
+    exit_code: int,
+) -> None:
+    """`dagger call notify` judges inside its exec: a message not delivered is a failed exec."""
+    args = ["--stage", "deploy", "--commit", "abc", "--environment", "staging"]
+    args += ["--verdict", "failed", "--require-delivery"]
+    with receiver(lambda _, __: answer) as server:
+        monkeypatch.setenv("SHIPYARD_WEBHOOK_URL", f"{server.url}/services/{TOKEN}")
+        assert main(args) == exit_code
+    out = capsys.readouterr().out
+    assert out.startswith("sent" if exit_code == 0 else "notification not sent: webhook answered")
+    assert TOKEN not in out
+
+
+def test_cli_with_require_delivery_exits_1_without_a_usable_webhook(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SHIPYARD_WEBHOOK_URL", f"not a url {TOKEN}")
+    args = ["--stage", "deploy", "--commit", "abc", "--environment", "staging"]
+    assert main([*args, "--verdict", "failed", "--require-delivery"]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("notification not sent: ")
+    assert TOKEN not in out + err

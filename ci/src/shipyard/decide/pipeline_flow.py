@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
+from shipyard.decide import progress
+
 
 class PipelineError(ValueError):
     """The pipeline was asked for something it cannot do (an unknown event, a bad option)."""
@@ -88,11 +90,14 @@ async def run_stage(
     exception; catching per stage is what lets every stage report its own verdict.
     """
     started = clock()
+    progress.announce(stage)
     try:
         summary, details = await action()
+        result = StageResult(stage, Verdict.PASSED, summary, clock() - started, details)
     except Exception as error:
-        return StageResult(stage, Verdict.FAILED, explain(error), clock() - started)
-    return StageResult(stage, Verdict.PASSED, summary, clock() - started, details)
+        result = StageResult(stage, Verdict.FAILED, explain(error), clock() - started)
+    progress.announce(stage, str(result.verdict), result.seconds, result.summary)
+    return result
 
 
 def failed_stages(results: Iterable[StageResult]) -> list[str]:
@@ -309,6 +314,8 @@ class Ledger:
 
     def add(self, *results: StageResult) -> None:
         self.stages.extend(results)
+        for result in results:
+            progress.announce(result.stage, str(result.verdict), result.seconds, result.summary)
 
     def skip(self, reason: str, stages: Sequence[str]) -> None:
         self.add(*(skipped(stage, reason) for stage in stages))

@@ -64,29 +64,33 @@ def render_markdown(report: RunReport) -> str:
         "| stage | verdict | time | summary |",
         "|---|---|---|---|",
     ]
-    engine_rollback = _engine_rollback(report.stages)
     for stage in report.stages:
         verdict, summary = f"{_MARK[stage.verdict]} {stage.verdict}", stage.summary
-        if stage.stage == "rollback" and stage.verdict is Verdict.SKIPPED and engine_rollback:
+        environment, _, name = stage.stage.rpartition("/")
+        engine_rollback = _engine_rollback(report.stages, environment)
+        if name == "rollback" and stage.verdict is Verdict.SKIPPED and engine_rollback:
             verdict, summary = f"{_ROLLED_BACK} rolled back by the deploy engine", engine_rollback
         lines.append(
             f"| {stage.stage} | {verdict} | {stage.seconds:.1f} s | {_one_cell(summary)} |"
         )
-    for stage in report.stages:
-        # A failed deploy or rollback brings its own report: per-service table and dossier.
-        if stage.verdict is Verdict.FAILED and (deploy_report := stage.details.get("report")):
-            lines += ["", deploy_markdown(deploy_report).replace("## ", f"### {stage.stage}: ", 1)]
     if report.notes:
         lines += ["", "### Notes", ""]
         lines += [f"- **{key}**: {_one_cell(_note(value))}" for key, value in report.notes.items()]
+    for stage in report.stages:
+        # A failed deploy or rollback brings its own report: per-service table and dossier. It
+        # comes last, so a terminal's last screen is the failure and what was rolled back.
+        if stage.verdict is Verdict.FAILED and (deploy_report := stage.details.get("report")):
+            lines += ["", deploy_markdown(deploy_report).replace("## ", f"### {stage.stage}: ", 1)]
     return "\n".join(lines) + "\n"
 
 
-def _engine_rollback(stages: Sequence[StageResult]) -> str:
-    """What the deploy engine rolled back itself (per service), or "" when it rolled nothing
+def _engine_rollback(stages: Sequence[StageResult], environment: str = "") -> str:
+    """What the deploy engine rolled back itself (per service) in one environment's deploy
+    (`staging/deploy` in a rehearsal, `deploy` in a pipeline), or "" when it rolled nothing
     back: the pipeline's own rollback stage is then skipped, but a rollback did happen."""
+    deploy = f"{environment}/deploy" if environment else "deploy"
     for stage in stages:
-        if stage.stage == "deploy" and (rollbacks := stage.details.get("rollback")):
+        if stage.stage == deploy and (rollbacks := stage.details.get("rollback")):
             return ", ".join(f"{service}: {verdict}" for service, verdict in rollbacks.items())
     return ""
 

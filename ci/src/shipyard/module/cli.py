@@ -19,11 +19,14 @@ import argparse
 import inspect
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -42,7 +45,7 @@ import dagger  # noqa: E402
 from dagger import dag  # noqa: E402
 from dagger.mod import default_module  # noqa: E402
 
-from shipyard.decide import pipeline_flow, topology  # noqa: E402
+from shipyard.decide import pipeline_flow, progress, topology  # noqa: E402
 from shipyard.decide.pipeline_flow import PipelineError  # noqa: E402
 from shipyard.decide.summary import render_terminal  # noqa: E402
 from shipyard.module.main import Shipyard  # noqa: E402
@@ -60,6 +63,10 @@ class CliError(Exception):
 
 PROG = "python -m shipyard.module.cli"
 ENGINE_PROBE_SECONDS = 5.0
+# Functions that announce their own stages; every other function is one stage.
+COMPOSED: Final = frozenset({"rehearse", "run-pipeline"})
+ENGINE_LOG = "engine.log"
+LIVE_SECONDS = 1.0
 
 
 def _functions() -> dict[str, Any]:
@@ -101,6 +108,9 @@ def _parser(functions: dict[str, Any]) -> argparse.ArgumentParser:
     for name, fn in sorted(functions.items()):
         sub = commands.add_parser(name, help=fn.doc, description=fn.doc)
         sub.add_argument("--export", type=Path, help="where to write a returned file/directory")
+        sub.add_argument(
+            "--verbose", action="store_true", help="stream the engine's log, not only to its file"
+        )
         for parameter in fn.parameters.values():
             _add_parameter(sub, parameter)
     return parser
@@ -307,6 +317,96 @@ async def _deliver(result: Any, export: Path | None, function: str) -> int:
     raise CliError(f"{function} returned {type(result).__name__}, which this runner cannot show")
 
 
+_ANSI_CODE: Final = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+class EngineLog:
+    """Where the engine session's own output goes: a file without colour codes, and with
+    --verbose the terminal too. The SDK drains the session's stderr into `write`."""
+
+    def __init__(self, path: Path, echo: typing.TextIO | None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._file = path.open("w", encoding="utf-8")
+        self._echo = echo
+
+    def write(self, text: str) -> int:
+        self._file.write(_ANSI_CODE.sub("", text))
+        if self._echo is not None:
+            self._echo.write(text)
+        return len(text)
+
+    def writelines(self, lines: typing.Iterable[str]) -> None:
+        for line in lines:  # the SDK forwards the session's stderr line by line, as it comes
+            self.write(line)
+            self.flush()
+
+    def flush(self) -> None:
+        self._file.flush()
+        if self._echo is not None:
+            self._echo.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class StageLines:
+    """Stage announcements as lines on `stream`; on a terminal also a live line, redrawn every
+    second, while a stage waits (a rollout, a smoke run)."""
+
+    def __init__(self, stream: typing.TextIO, live: bool) -> None:
+        self.view = progress.ProgressView()
+        self.stream = stream
+        self._lock = threading.Lock()
+        self._shown = ""
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, daemon=True) if live else None
+        if self._ticker is not None:
+            self._ticker.start()
+
+    def __call__(self, event: progress.StageEvent) -> None:
+        with self._lock:
+            lines = self.view.lines(event, time.monotonic())
+            if lines:
+                self._erase()
+                self.stream.write("".join(line + "\n" for line in lines))
+            self._draw()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(LIVE_SECONDS):
+            with self._lock:
+                self._draw()
+
+    def _draw(self) -> None:
+        if self._ticker is None:
+            return
+        line = self.view.waiting(time.monotonic())
+        if line or self._shown:
+            self.stream.write("\r\x1b[K" + line)
+        self._shown = line
+        self.stream.flush()
+
+    def _erase(self) -> None:
+        if self._shown:
+            self.stream.write("\r\x1b[K")
+            self._shown = ""
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+        with self._lock:
+            self._erase()
+            self.stream.flush()
+
+
+def output_folder(function: str, export: Path | None, returns_directory: bool) -> Path:
+    """Where a call's files go: the exported directory, else one per function in the temp dir."""
+    if export is not None and returns_directory:
+        return export
+    return Path(tempfile.gettempdir()) / f"shipyard-{function}"
+
+
 class _RaisedInSession(Exception):
     """Carries an exception out of the session unchanged: the SDK turns any ValueError, TypeError
     or OSError raised inside `dagger.connection()` into "Failed to start Dagger engine session",
@@ -317,28 +417,69 @@ class _RaisedInSession(Exception):
         self.error = error
 
 
-async def call(function: str, arguments: dict[str, Any], export: Path | None) -> int:
+async def call(
+    function: str, arguments: dict[str, Any], export: Path | None, verbose: bool = False
+) -> int:
+    """Run one function in a session: its stages as lines on stderr, the engine's own output in
+    a file (streamed too with --verbose), then what it returned."""
     fn = _functions()[function]
-    async with dagger.connection(dagger.Config(log_output=sys.stderr)):
-        try:
-            kwargs = {
-                p.signature.name: _argument(p, arguments.get(p.signature.name))
-                for p in fn.parameters.values()
-            }
-            given = {name: value for name, value in kwargs.items() if value is not None}
-            result = getattr(Shipyard(), fn.original_name)(**given)
-            if inspect.isawaitable(result):
-                result = await result
-            return await _deliver(result, export, function)
-        except Exception as error:
-            raise _RaisedInSession(error) from error
+    folder = output_folder(function, export, fn.return_type is dagger.Directory)
+    log = EngineLog(folder / ENGINE_LOG, sys.stderr if verbose else None)
+    print(f"engine log: {log.path}", file=sys.stderr, flush=True)
+    live = sys.stdout.isatty() and sys.stderr.isatty()
+    lines = StageLines(sys.stderr, live)
+    code: int | None = None
+    try:
+        with progress.watching(lines):
+            async with dagger.connection(dagger.Config(log_output=typing.cast(typing.TextIO, log))):
+                code = await _run_stage(function, fn, arguments, export)
+    except dagger.DaggerError as error:
+        if code is None:
+            raise
+        # The result is delivered; a session that then fails to shut down (a busy engine
+        # missing its 10 s shutdown deadline) does not undo it.
+        print(
+            f"{PROG} {function}: the engine session did not close cleanly "
+            f"({_first_line(error)}); the result above stands, details in {log.path}",
+            file=sys.stderr,
+        )
+    finally:
+        lines.close()
+        log.close()
+    return code
+
+
+async def _run_stage(function: str, fn: Any, arguments: dict[str, Any], export: Path | None) -> int:
+    """The call as one stage with a start and an end line (a composition announces its own)."""
+    own = function not in COMPOSED
+    if own:
+        progress.announce(function)
+    started = time.monotonic()
+    try:
+        kwargs = {
+            p.signature.name: _argument(p, arguments.get(p.signature.name))
+            for p in fn.parameters.values()
+        }
+        given = {name: value for name, value in kwargs.items() if value is not None}
+        result = getattr(Shipyard(), fn.original_name)(**given)
+        if inspect.isawaitable(result):
+            result = await result
+        code = await _deliver(result, export, function)
+    except Exception as error:
+        if own:
+            progress.announce(function, "failed", time.monotonic() - started, str(error))
+        raise _RaisedInSession(error) from error
+    if own:
+        verdict = "passed" if code == 0 else "failed"
+        progress.announce(function, verdict, time.monotonic() - started)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     functions = _functions()
     parsed, unknown = _parser(functions).parse_known_args(argv)
     args = vars(parsed)
-    function, export = args.pop("function"), args.pop("export")
+    function, export, verbose = args.pop("function"), args.pop("export"), args.pop("verbose")
     where = f"{PROG} {function}"
     if unknown:
         # Name the flags only: a stray value could be a secret typed by mistake.
@@ -349,11 +490,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_arguments(function, args, os.environ)
         if problem := engine_problem(os.environ):
             raise CliError(problem)
-        return anyio.run(call, function, args, export)
+        return anyio.run(call, function, args, export, verbose)
     except _RaisedInSession as carried:
         return _explain(where, carried.error)
     except Exception as error:
         return _explain(where, error)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _explain(where: str, error: Exception) -> int:
@@ -369,9 +515,8 @@ def _explain(where: str, error: Exception) -> int:
         print(f"{where}: the engine reported: {error}", file=sys.stderr)
         return 1
     if isinstance(error, dagger.DaggerError):
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         print(
-            f"{where}: no engine session ({first}); check the engine with "
+            f"{where}: no engine session ({_first_line(error)}); check the engine with "
             "`kit/provision --status` or `dagger core version`",
             file=sys.stderr,
         )

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Final, TypeVar, cast
 
 import dagger
-from dagger import DefaultPath, Doc, Ignore, dag, function, object_type
+from dagger import DefaultPath, Doc, Ignore, check, dag, function, generate, object_type, up
 
 from shipyard.decide import pipeline_flow, topology
 from shipyard.decide.images import ImageCatalog
@@ -43,6 +43,42 @@ _LINT: Final = [
     "mypy || status=1; "
     "exit $status",
 ]
+
+# What a stage called on its own says when its verdict is against (see steps.judged).
+SCAN: Final = steps.Judgement(
+    "scan",
+    "blocked by checkov findings at or above the policy's threshold",
+    "fix each finding below in terraform/, or waive it in ci/policies/waivers.yml "
+    "(check, resource, reason, expiry)",
+)
+DOCS_CHECK: Final = steps.Judgement(
+    "docs-check",
+    "drifted",
+    "run `dagger call docs export --path .` and commit the READMEs it rewrites",
+)
+DEPLOY: Final = steps.Judgement(
+    "deploy",
+    "failed",
+    "the dossier below gives each service's verdict and rollback; fix the cause, deploy again",
+    report_on="stderr",
+)
+ROLLBACK: Final = steps.Judgement(
+    "rollback",
+    "did not bring every service back",
+    "read the services below, then run rollback again (--from-report the deploy's report)",
+    report_on="stderr",
+)
+SMOKE: Final = steps.Judgement(
+    "smoke",
+    "failed",
+    "the checks marked ❌ below failed against the service; fix it or `dagger call rollback`",
+)
+NOTIFY: Final = steps.Judgement(
+    "notify",
+    "not delivered",
+    "check that the webhook still exists and that the secret holds its URL",
+)
+PLAN: Final = steps.Judgement("plan", "failed", "read the deploy engine's message")
 
 AppSource = Annotated[
     dagger.Directory,
@@ -146,6 +182,7 @@ class Shipyard:
         return ImageCatalog.from_settings(self.image_overrides)
 
     @function
+    @check
     async def test(self, source: AppProject) -> str:
         """Run the service's test suite with coverage; returns pytest's and coverage's totals."""
         output = await self._tested(source).stdout()
@@ -162,6 +199,7 @@ class Shipyard:
         )
 
     @function
+    @check
     async def lint(self, source: PythonProject) -> str:
         """Check style and types of all Python code: ruff check, ruff format --check, mypy."""
         return await toolchains.lint_environment(self._images(), source).with_exec(_LINT).stdout()
@@ -172,6 +210,7 @@ class Shipyard:
         return toolchains.app_image(self._images(), source)
 
     @function
+    @up
     def serve(self, source: AppSource) -> dagger.Service:
         """Run the service on its embedded dataset (dagger call serve up --ports 8080:8080)."""
         return toolchains.app_service(toolchains.app_image(self._images(), source))
@@ -195,6 +234,7 @@ class Shipyard:
         return await self.published_image(source, ci, Target(config, aws), git_sha)
 
     @function
+    @generate
     async def docs(self, source: DocsSource, ci: CiSource) -> dagger.Changeset:
         """Regenerate every terraform README; `docs export --path .` writes them back."""
         run = await steps.run(
@@ -209,29 +249,31 @@ class Shipyard:
         return run.container.directory("/src").changes(source)
 
     @function
+    @check
     async def docs_check(self, source: DocsSource, ci: CiSource) -> str:
         """Fail when a terraform README differs from what terraform-docs generates now."""
-        run = await steps.run(
+        run = await steps.judged(
             toolchains.docs_runner(self._images(), ci)
             .with_directory("/src", source)
             .with_workdir("/src"),
             ["python3", "-m", "shipyard.tools.gates", "docs-check", "terraform"],
-            "docs-check",
+            DOCS_CHECK,
         )
-        return run.output_or_raise()
+        return run.stdout
 
     @function
+    @check
     async def scan(self, source: TerraformSource, ci: CiSource) -> str:
         """Gate the infrastructure on checkov findings, with the repository's severity policy."""
         gate = ["scan", "terraform", "--policy-dir", "/opt/shipyard/policies"]
-        run = await steps.run(
+        run = await steps.judged(
             toolchains.scan_runner(self._images(), ci)
             .with_directory("/src/terraform", source)
             .with_workdir("/src"),
             ["python3", "-m", "shipyard.tools.gates", *gate],
-            "scan",
+            SCAN,
         )
-        return run.output_or_raise()
+        return run.stdout
 
     @function
     async def plan(
@@ -251,8 +293,8 @@ class Shipyard:
         aws = steps.AwsCredentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
         target = Target.adhoc(aws, cluster, region, service or (), container or (), endpoint_url)
         args = ["plan", "--cluster", cluster, "--image", image, "--region", region]
-        run = await self._deploy_step(ci, target, [*args, *target.scope()])
-        return run.output_or_raise()
+        run = await self._deploy_step(ci, target, [*args, *target.scope()], judgement=PLAN)
+        return run.stdout
 
     @never_cached
     async def deploy(
@@ -272,9 +314,7 @@ class Shipyard:
         """Roll the image out service by service; a failure rolls every service back."""
         aws = steps.AwsCredentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
         target = Target.adhoc(aws, cluster, region, service or (), container or (), endpoint_url)
-        outcome = await self.deploy_outcome(ci, target.with_timeout(timeout), image)
-        if not outcome.run.passed:
-            raise steps.StageFailed(outcome.markdown or outcome.run.failure().args[0])
+        outcome = await self.deploy_outcome(ci, target.with_timeout(timeout), image, DEPLOY)
         return outcome.markdown
 
     @never_cached
@@ -303,9 +343,7 @@ class Shipyard:
         """Return every service to the task definitions recorded before a deploy."""
         aws = steps.AwsCredentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
         target = Target.adhoc(aws, cluster, region, service or (), (), endpoint_url)
-        outcome = await self.rollback_outcome(ci, target, from_report)
-        if not outcome.run.passed:
-            raise steps.StageFailed(outcome.markdown or outcome.run.failure().args[0])
+        outcome = await self.rollback_outcome(ci, target, from_report, ROLLBACK)
         return outcome.markdown
 
     async def _deploy_step(
@@ -314,31 +352,41 @@ class Shipyard:
         target: Target,
         args: list[str],
         runner: dagger.Container | None = None,
+        judgement: steps.Judgement | None = None,
     ) -> steps.StepRun:
         runner = target.aws.apply(
             runner or target.runner or toolchains.ci_runner(self._images(), ci)
         )
         endpoint = ["--endpoint-url", target.endpoint_url] if target.endpoint_url else []
-        return await steps.run(
-            steps.fresh(runner),
-            ["python3", "-m", "shipyard.tools.deploy", *args, *endpoint, "--report-dir", "/out"],
-            args[0],
-        )
+        deploy_engine = ["python3", "-m", "shipyard.tools.deploy"]
+        command = [*deploy_engine, *args, *endpoint, "--report-dir", "/out"]
+        if judgement is not None:
+            return await steps.judged(steps.fresh(runner), command, judgement)
+        return await steps.run(steps.fresh(runner), command, args[0])
 
     async def deploy_outcome(
-        self, ci: dagger.Directory, target: Target, image: str
+        self,
+        ci: dagger.Directory,
+        target: Target,
+        image: str,
+        judgement: steps.Judgement | None = None,
     ) -> DeployOutcome:
-        """Run the deploy engine and keep its report, whatever the verdict (for the flows)."""
+        """Run the deploy engine and keep its report, whatever the verdict (for the flows);
+        with a judgement, a failed verdict raises instead (for `deploy` called alone)."""
         config = target.config
         args = ["deploy", "--cluster", config.cluster, "--image", image, "--region", config.region]
         args += [*target.scope(), "--timeout", str(target.rollout_timeout)]
         args += ["--poll-interval", str(target.poll_interval)]
         started = time.monotonic()
-        run = await self._deploy_step(ci, target, args)
+        run = await self._deploy_step(ci, target, args, judgement=judgement)
         return await DeployOutcome.read(run, "deploy", time.monotonic() - started)
 
     async def rollback_outcome(
-        self, ci: dagger.Directory, target: Target, from_report: dagger.File | None
+        self,
+        ci: dagger.Directory,
+        target: Target,
+        from_report: dagger.File | None,
+        judgement: steps.Judgement | None = None,
     ) -> DeployOutcome:
         """Return the services to a deploy report's restore points (no container names needed)."""
         config = target.config
@@ -350,7 +398,7 @@ class Shipyard:
             runner = runner.with_file("/in/deploy-report.json", from_report)
             args += ["--from-report", "/in/deploy-report.json"]
         started = time.monotonic()
-        run = await self._deploy_step(ci, target, args, runner)
+        run = await self._deploy_step(ci, target, args, runner, judgement)
         return await DeployOutcome.read(run, "rollback", time.monotonic() - started)
 
     @never_cached
@@ -366,8 +414,8 @@ class Shipyard:
         deadline: Annotated[float, Doc("Seconds for the whole run, retries included")] = 60.0,
     ) -> str:
         """Check a live deployment: health, a PNG tile, a timeseries and the metrics."""
-        run = await self._smoke_run(ci, url, service, deadline)
-        return run.output_or_raise()
+        run = await self._smoke_run(ci, url, service, deadline, judgement=SMOKE)
+        return run.stdout
 
     async def smoke_stage(self, ci: dagger.Directory, target: Target) -> StageOutcome:
         """The smoke suite as a pipeline stage: headline and failed checks, or StageFailed."""
@@ -386,6 +434,7 @@ class Shipyard:
         service: dagger.Service | None,
         deadline: float,
         container: dagger.Container | None = None,
+        judgement: steps.Judgement | None = None,
     ) -> steps.StepRun:
         if bool(url) == (service is not None):
             raise pipeline_flow.PipelineError(
@@ -396,9 +445,10 @@ class Shipyard:
             runner = runner.with_service_binding("app", service)
             url = f"http://app:{toolchains.APP_PORT}"
         suite = ["python3", "-m", "shipyard.tools.smoke", url, "--deadline", str(deadline)]
-        return await steps.run(
-            steps.fresh(runner), [*suite, "--json-out", "/work/smoke.json"], "smoke"
-        )
+        suite += ["--json-out", "/work/smoke.json"]
+        if judgement is not None:
+            return await steps.judged(steps.fresh(runner), suite, judgement)
+        return await steps.run(steps.fresh(runner), suite, "smoke")
 
     @never_cached
     async def rehearse(
@@ -680,7 +730,7 @@ class Shipyard:
     ) -> str:
         """Post a stage's outcome to a chat webhook; failures always, successes on request."""
         message = NotifyMessage(stage, verdict, git_sha, environment or "-", summary, on_success)
-        return await self.notify_outcome(ci, webhook, message)
+        return await self.notify_outcome(ci, webhook, message, judgement=NOTIFY)
 
     async def notify_outcome(
         self,
@@ -688,8 +738,10 @@ class Shipyard:
         webhook: dagger.Secret,
         message: NotifyMessage,
         runner: dagger.Container | None = None,
+        judgement: steps.Judgement | None = None,
     ) -> str:
-        """Send one notification from the core's notifier; what it did, in a word or a line."""
+        """Send one notification from the core's notifier; what it did, in a word or a line.
+        With a judgement, a message not delivered is a failed exec (`notify` called alone)."""
         args = [
             "--stage",
             message.stage,
@@ -702,20 +754,15 @@ class Shipyard:
             "--summary",
             message.summary,
         ]
-        run = await steps.run(
-            steps.fresh(runner or toolchains.ci_runner(self._images(), ci)).with_secret_variable(
-                "SHIPYARD_WEBHOOK_URL", webhook
-            ),
-            [
-                "python3",
-                "-m",
-                "shipyard.tools.notify",
-                *args,
-                *(["--on-success"] if message.on_success else []),
-            ],
-            "notify",
-        )
-        return run.output_or_raise().strip()
+        args += ["--on-success"] if message.on_success else []
+        container = steps.fresh(
+            runner or toolchains.ci_runner(self._images(), ci)
+        ).with_secret_variable("SHIPYARD_WEBHOOK_URL", webhook)
+        command = ["python3", "-m", "shipyard.tools.notify", *args]
+        if judgement is not None:
+            run = await steps.judged(container, [*command, "--require-delivery"], judgement)
+            return run.stdout.strip()
+        return (await steps.run(container, command, "notify")).output_or_raise().strip()
 
     @function
     async def cost(

@@ -15,7 +15,7 @@ import anyio
 import dagger
 from dagger import dag
 
-from shipyard.decide import pipeline_flow
+from shipyard.decide import pipeline_flow, progress
 from shipyard.decide.pipeline_flow import (
     RELEASE_AFTER_PUBLISH,
     Flow,
@@ -188,6 +188,7 @@ async def deploy_smoke_rollback(
     stages: Stages, ledger: Ledger, target: Target, ci: dagger.Directory, image: str
 ) -> None:
     """deploy → smoke → rollback when smoke fails (a failed deploy rolls itself back)."""
+    progress.announce("deploy")
     outcome = await stages.deploy_outcome(ci, target, image)
     ledger.add(outcome.stage("deploy"))
     if not outcome.run.passed:
@@ -199,6 +200,7 @@ async def deploy_smoke_rollback(
         ledger.add(skipped("rollback", "not needed: smoke passed"))
         return
     report = outcome.out.file("deploy-report.json")
+    progress.announce("rollback")
     ledger.add((await stages.rollback_outcome(ci, target, report)).stage("rollback"))
 
 
@@ -236,6 +238,20 @@ async def pipeline(
     """Checks for every event; on a pull request then its one comment; on the release branch
     the release; always a notification when a webhook is given. A promotion skips the checks
     its digest already passed. Returns the report and the pull request's comment, if any."""
+    environment = release.target.config.environment if release else ""
+    with progress.scope(environment):
+        return await _pipeline(stages, flow, release, sources, secrets, git_sha, inputs)
+
+
+async def _pipeline(
+    stages: Stages,
+    flow: Flow,
+    release: Release | None,
+    sources: Sources,
+    secrets: Secrets,
+    git_sha: str,
+    inputs: PullRequestInputs | None,
+) -> tuple[RunReport, Informational | None]:
     ledger = Ledger()
     environment = release.target.config.environment if release else ""
     comment = None

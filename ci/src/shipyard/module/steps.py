@@ -3,6 +3,10 @@
 The core's CLIs (``python -m shipyard.tools.gates|deploy|smoke|rehearsal``) exit 0 for a pass,
 1 for a verdict against (blocked, drifted, failed rollout) and 2 when they could not decide.
 Output of a step that mounts secrets is scrubbed of them by the engine.
+
+Two ways to run one: `judged` for a function a person calls (a verdict against is a failed
+exec, so `dagger call -i` opens a shell in that container), `run` for the compositions, which
+read the reports a failed step left behind (a failed deploy's restore points, for the rollback).
 """
 
 from __future__ import annotations
@@ -49,6 +53,40 @@ class StepRun:
         if not self.passed:
             raise self.failure()
         return self.stdout
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """How a stage names a verdict against, and what to do about it."""
+
+    what: str
+    verdict: str  # e.g. "blocked", "drifted"
+    fix: str
+    # Where the tool prints its report: the gates and smoke on stdout; the deploy engine's
+    # stdout is its progress log, so it prints the dossier of a failed verdict on stderr.
+    report_on: str = "stdout"
+
+    def failure(self, exit_code: int, stdout: str, stderr: str) -> StageFailed:
+        if exit_code != VERDICT_AGAINST:
+            return StageFailed(
+                f"{self.what} could not run (exit {exit_code}): {tail(stderr or stdout)}"
+            )
+        report = (stderr if self.report_on == "stderr" else stdout).strip()
+        return StageFailed(
+            f"{self.what}: {self.verdict} (exit 1); {self.fix}\n{report or tail(stderr or stdout)}"
+        )
+
+
+async def judged(container: dagger.Container, args: Sequence[str], judgement: Judgement) -> StepRun:
+    """Run a step whose exit code is its verdict, as an exec that fails with it: `dagger call -i`
+    then has a failed exec to open a shell in. Raises StageFailed naming the verdict and the fix;
+    on a pass the returned container holds the reports the step wrote."""
+    done = container.with_exec(list(args))
+    try:
+        stdout = await done.stdout()
+    except dagger.ExecError as error:
+        raise judgement.failure(error.exit_code, error.stdout, error.stderr) from error
+    return StepRun(judgement.what, PASSED, stdout, "", done)
 
 
 def tail(text: str, lines: int = TAIL_LINES) -> str:

@@ -199,26 +199,33 @@ def webhook_from_env(environ: dict[str, str] | None = None) -> WebhookUrl | None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Always exits 0 unless the arguments are wrong (2): notifying never fails a pipeline."""
+    """Exits 0 unless the arguments are wrong (2): notifying never fails a pipeline. With
+    --require-delivery (a person sending one message) a message not delivered exits 1."""
     parser = argparse.ArgumentParser(prog="python -m shipyard.tools.notify", description=__doc__)
     for name in ("stage", "commit", "environment", "verdict"):
         parser.add_argument(f"--{name}", required=True)
     parser.add_argument("--summary", default="")
     parser.add_argument("--link")
     parser.add_argument("--on-success", action="store_true")
+    parser.add_argument(
+        "--require-delivery",
+        action="store_true",
+        help="exit 1 when the webhook is missing, refuses or cannot be reached",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
         webhook = webhook_from_env()
     except NotifyError as exc:
         log.warning("notification not sent: %s", exc)
-        return 0
+        print(f"notification not sent: {exc}")
+        return 1 if args.require_delivery else 0
     notification = Notification(
         args.stage, args.commit, args.environment, args.verdict, args.summary, args.link
     )
     result = anyio.run(notify, webhook, notification, args.on_success)
     print("sent" if result.sent else (result.skipped or result.warning or "not sent"))
-    return 0
+    return 1 if args.require_delivery and result.warning else 0
 
 
 if __name__ == "__main__":

@@ -165,6 +165,10 @@ def _run(args: argparse.Namespace, config: DeployConfig) -> int:
     print(f"report: {written[0]}")
     print(f"summary: {written[1]}")
     print(f"journal: {journal.path}")
+    if not report.ok:
+        # The dossier on stderr: stdout is the progress log, and a caller that only sees the
+        # failed process (a failed exec in the engine) still reads why and what was rolled back.
+        print(written[1].read_text(encoding="utf-8"), file=sys.stderr, end="")
     if report.verdict == "interrupted":
         return interruption.exit_code()
     return 0 if report.ok else 1

@@ -1,0 +1,84 @@
+"""`./dev` takes the Dagger CLI a person already has at the pinned version, else the kit, and
+says which; the repository stands alone (nothing points outside it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+PINNED = json.loads((REPO / "dagger.json").read_text())["engineVersion"]
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+# The notes folder beside the checkout, spelt so that this file does not match itself.
+OUTSIDE = "../" + "shared"
+
+
+def which_engine(path: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("_EXPERIMENTAL_DAGGER")}
+    return subprocess.run(
+        [str(REPO / "dev"), "which-engine"],
+        env={**env, "PATH": path},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def fake_dagger(folder: Path, answer: str, exit_code: int = 0) -> Path:
+    """A `dagger` that answers `dagger version` as the real CLI does (or fails)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cli = folder / "dagger"
+    cli.write_text(f'#!/bin/sh\n[ "$1" = version ] || exit 64\necho "{answer}"\nexit {exit_code}\n')
+    cli.chmod(0o755)
+    return cli
+
+
+def test_a_dagger_at_the_pinned_version_is_used_without_the_kit(tmp_path: Path) -> None:
+    cli = fake_dagger(tmp_path / "my bin", f"dagger {PINNED} (docker-image://x) linux/amd64")
+    done = which_engine(f"{cli.parent}:{SYSTEM_PATH}")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"engine: your Dagger CLI {cli} ({PINNED}); no kit needed\n"
+
+
+@pytest.mark.parametrize(
+    ("answer", "exit_code", "found"),
+    [
+        ("dagger v0.20.1 (docker-image://x) linux/amd64", 0, "is v0.20.1"),
+        ("Error: unknown command", 1, "is of unknown version"),
+    ],
+)
+def test_a_dagger_at_another_version_is_not_used(
+    tmp_path: Path, answer: str, exit_code: int, found: str
+) -> None:
+    cli = fake_dagger(tmp_path, answer, exit_code)
+    done = which_engine(f"{cli.parent}:{SYSTEM_PATH}")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        f"engine: the offline kit ({cli} {found}, this repository pins {PINNED}); "
+        "see kit/README.md\n"
+    )
+
+
+def test_without_a_dagger_the_kit_is_used() -> None:
+    done = which_engine(SYSTEM_PATH)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        f"engine: the offline kit (no dagger on PATH; this repository pins {PINNED}); "
+        "see kit/README.md\n"
+    )
+
+
+def test_nothing_in_the_repository_points_outside_it() -> None:
+    tracked = subprocess.run(
+        ["git", "grep", "-n", "-I", "-e", OUTSIDE, "-e", f"/work/{OUTSIDE[3:]}", "--", "."],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tracked.returncode == 1, f"links outside the repository:\n{tracked.stdout}"
