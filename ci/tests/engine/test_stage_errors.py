@@ -111,10 +111,10 @@ async def test_a_deploy_called_alone_fails_its_exec_with_the_dossier_on_a_crash(
     )
     await emulator.front.start()
     try:
-        configs = await rehearsal.seed(emulator, f"localhost:5000/rehearsal-{run_id}")
+        configs = await rehearsal.seed(emulator)
         staging = rehearsal.target(emulator, configs["staging"], 20.0)
         shipyard = Shipyard()
-        image = await shipyard.published_image(given["app"], staging, "a" * 40)
+        image = await shipyard.published_image(given["app"], given["ci"], staging, "a" * 40)
         with pytest.raises(StageFailed) as failed:
             await shipyard.deploy_outcome(given["ci"], staging, image, main.DEPLOY)
     finally:
