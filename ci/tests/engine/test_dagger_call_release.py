@@ -80,6 +80,18 @@ def readme_line(block: list[str], prefix: str) -> str:
     return lines[0]
 
 
+def readme_call(block: list[str], function: str) -> str:
+    """The block's one `dagger call` line that calls `function` (the module's own arguments,
+    the credentials and endpoint, come before it)."""
+    lines = [
+        " ".join(line.split())
+        for line in block
+        if line.startswith("dagger call ") and function in line.split()
+    ]
+    assert len(lines) == 1, f"README's 'Against the emulator' block has no single {function} call"
+    return lines[0]
+
+
 def run_shell(line: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
     """A README line as a shell runs it (its $VARIABLES expanded), from the repository's root."""
     return subprocess.run(
@@ -241,7 +253,7 @@ def test_plan_deploy_rollback_through_dagger_call_on_the_emulator(emulator: Emul
     before = live_images(emulator.front)
     assert {image for _, image, _ in before.values()} == {emulator.old_image}
 
-    plan = run_shell(readme_line(block, "dagger call plan"), emulator.env)
+    plan = run_shell(readme_call(block, "plan"), emulator.env)
     assert plan.returncode == 0, failure(plan)
     for service in SERVICES:
         assert service in plan.stdout
@@ -249,7 +261,7 @@ def test_plan_deploy_rollback_through_dagger_call_on_the_emulator(emulator: Emul
     assert emulator.new_image in plan.stdout, plan.stdout
     assert live_images(emulator.front) == before, "plan changed the services"
 
-    deploy = run_shell(readme_line(block, "dagger call deploy"), emulator.env)
+    deploy = run_shell(readme_call(block, "deploy"), emulator.env)
     assert deploy.returncode == 0, failure(deploy)
     deployed = live_images(emulator.front)
     for service in SERVICES:
@@ -258,7 +270,7 @@ def test_plan_deploy_rollback_through_dagger_call_on_the_emulator(emulator: Emul
         assert state == "COMPLETED", deployed
         assert definition != before[service][0]
 
-    rollback = run_shell(readme_line(block, "dagger call rollback"), emulator.env)
+    rollback = run_shell(readme_call(block, "rollback"), emulator.env)
     assert rollback.returncode == 0, failure(rollback)
     rolled_back = live_images(emulator.front)
     for service in SERVICES:

@@ -28,12 +28,11 @@ async def test_a_bad_container_value_is_refused_before_any_engine_work(
     dagger_client: dagger.Client,
 ) -> None:
     with pytest.raises(DeployError, match=r"--container 'tiles' is not SERVICE=CONTAINER"):
-        await Shipyard().deploy(
+        await Shipyard(aws_endpoint_url="http://127.0.0.1:9").deploy(
             ci=repository_sources("deploy")["ci"],
             cluster="shipyard",
             image=IMAGE,
             container=["tiles"],
-            endpoint_url="http://127.0.0.1:9",
         )
 
 
@@ -41,12 +40,11 @@ async def test_a_mistake_only_the_deploy_engine_sees_surfaces_its_own_message(
     dagger_client: dagger.Client,
 ) -> None:
     with pytest.raises(StageFailed) as failed:
-        await Shipyard().deploy(
+        await Shipyard(aws_endpoint_url="http://127.0.0.1:9").deploy(
             ci=repository_sources("deploy")["ci"],
             cluster="shipyard",
             image=IMAGE,
             region="Mars-1",
-            endpoint_url="http://127.0.0.1:9",
         )
     message = str(failed.value)
     # A failed exec, which `dagger call -i deploy` opens a shell in.

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 import yaml
-from shipyard.module.cli import function_parameters
+from shipyard.module.cli import constructor_parameters, function_parameters
 
 ROOT = Path(__file__).resolve().parents[3]
 WORKFLOW = ROOT / ".github" / "workflows" / "pipeline.yml"
@@ -80,7 +80,7 @@ class Run:
         matching = [argv for argv in self.dagger_calls if function_args_after in argv]
         assert len(matching) == 1, self.dagger_calls
         argv = matching[0]
-        start = argv.index("run-pipeline") + 1
+        start = argv.index("call") + 1  # the constructor's flags, then run-pipeline's
         flags: dict[str, str] = {}
         for index, item in enumerate(argv[start:], start):
             if item.startswith("--"):
@@ -165,6 +165,7 @@ def run_workflow(
         "STAND_IN_VERDICT": verdict,
         "STAND_IN_ARTIFACTS": str(run.artifacts),
         "STAND_IN_FLAGS": json.dumps(_flag_kinds()),
+        "STAND_IN_CONSTRUCTOR_FLAGS": json.dumps(constructor_parameters()),
     }
     command = [
         str(ACT), event, "--json", "-e", str(tmp_path / "event.json"),

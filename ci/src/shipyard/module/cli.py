@@ -29,7 +29,7 @@ import threading
 import time
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, NoReturn
 from urllib.parse import urlparse
@@ -74,11 +74,30 @@ def _functions() -> dict[str, Any]:
     return {name.replace("_", "-"): fn for name, fn in object_type.functions.items() if name}
 
 
+def _constructor() -> Any:
+    """Shipyard's own arguments (image overrides, AWS credentials and endpoint): given before
+    the function, as `dagger call` takes them."""
+    return default_module().get_object(Shipyard.__name__).get_constructor()
+
+
+def _parameters(function: str) -> list[Any]:
+    return [*_constructor().parameters.values(), *_functions()[function].parameters.values()]
+
+
 def function_parameters(function: str) -> dict[str, str]:
     """A function's command-line flags (without --) and what each takes: "bool" (a switch),
     "secret" (env:NAME or file:PATH) or "value"."""
+    return _flag_kinds(_functions()[function].parameters.values())
+
+
+def constructor_parameters() -> dict[str, str]:
+    """The flags given before the function (`dagger call --aws-access-key-id env:… deploy`)."""
+    return _flag_kinds(_constructor().parameters.values())
+
+
+def _flag_kinds(parameters: Iterable[Any]) -> dict[str, str]:
     kinds = {}
-    for parameter in _functions()[function].parameters.values():
+    for parameter in parameters:
         kind = _base_type(parameter.resolved_type)
         flag = parameter.signature.name.replace("_", "-")
         kinds[flag] = "bool" if kind is bool else "secret" if kind is dagger.Secret else "value"
@@ -104,6 +123,8 @@ _CONVERTERS: Final[Mapping[Any, Callable[[str], Any]]] = {float: float, int: int
 
 def _parser(functions: dict[str, Any]) -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Call a shipyard function on the engine.")
+    for parameter in _constructor().parameters.values():
+        _add_parameter(parser, parameter)
     commands = parser.add_subparsers(dest="function", required=True, metavar="FUNCTION")
     for name, fn in sorted(functions.items()):
         sub = commands.add_parser(name, help=fn.doc, description=fn.doc)
@@ -158,7 +179,7 @@ def check_secret(flag: str, spec: str, environ: Mapping[str, str]) -> None:
 def check_arguments(function: str, values: Mapping[str, Any], environ: Mapping[str, str]) -> None:
     """Every mistake that can be seen before the engine is asked: secrets that are not there,
     missing files, and the values the function's own first step would reject."""
-    for parameter in _functions()[function].parameters.values():
+    for parameter in _parameters(function):
         name, given = parameter.signature.name, values.get(parameter.signature.name)
         flag, kind = "--" + name.replace("_", "-"), _base_type(parameter.resolved_type)
         if given is None:
@@ -449,6 +470,15 @@ async def call(
     return code
 
 
+def _given(fn: Any, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The function's (or constructor's) arguments as the SDK takes them, unset ones left out."""
+    kwargs = {
+        p.signature.name: _argument(p, arguments.get(p.signature.name))
+        for p in fn.parameters.values()
+    }
+    return {name: value for name, value in kwargs.items() if value is not None}
+
+
 async def _run_stage(function: str, fn: Any, arguments: dict[str, Any], export: Path | None) -> int:
     """The call as one stage with a start and an end line (a composition announces its own)."""
     own = function not in COMPOSED
@@ -456,12 +486,8 @@ async def _run_stage(function: str, fn: Any, arguments: dict[str, Any], export: 
         progress.announce(function)
     started = time.monotonic()
     try:
-        kwargs = {
-            p.signature.name: _argument(p, arguments.get(p.signature.name))
-            for p in fn.parameters.values()
-        }
-        given = {name: value for name, value in kwargs.items() if value is not None}
-        result = getattr(Shipyard(), fn.original_name)(**given)
+        shipyard = Shipyard(**_given(_constructor(), arguments))
+        result = getattr(shipyard, fn.original_name)(**_given(fn, arguments))
         if inspect.isawaitable(result):
             result = await result
         code = await _deliver(result, export, function)

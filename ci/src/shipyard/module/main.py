@@ -177,9 +177,29 @@ class Shipyard:
         str,
         Doc('Image overrides as SHIPYARD_IMAGE_<NAME>=<ref> lines, e.g. "$(cat kit/images.env)"'),
     ] = ""
+    aws_access_key_id: AwsKeyId = None
+    aws_secret_access_key: AwsSecretKey = None
+    aws_session_token: AwsSessionToken = None
+    aws_endpoint_url: EndpointUrl = ""
 
     def _images(self) -> ImageCatalog:
         return ImageCatalog.from_settings(self.image_overrides)
+
+    def _aws(self) -> steps.AwsCredentials:
+        return steps.AwsCredentials(
+            self.aws_access_key_id, self.aws_secret_access_key, self.aws_session_token
+        )
+
+    def _target(self, config: pipeline_flow.DeployTargetConfig) -> Target:
+        """Where this object's credentials and endpoint reach, for the environment configured."""
+        return Target(config, self._aws(), endpoint_url=self.aws_endpoint_url)
+
+    def _adhoc(
+        self, cluster: str, region: str, services: Sequence[str], containers: Sequence[str]
+    ) -> Target:
+        return Target.adhoc(
+            self._aws(), cluster, region, services, containers, self.aws_endpoint_url
+        )
 
     @function
     @check
@@ -224,14 +244,10 @@ class Shipyard:
         ],
         git_sha: Annotated[str, Doc("The commit being released; becomes the image tag")],
         ci: CiSource,
-        aws_access_key_id: AwsKeyId = None,
-        aws_secret_access_key: AwsSecretKey = None,
-        aws_session_token: AwsSessionToken = None,
     ) -> str:
         """Push the image tagged with the git SHA and latest; returns repo@sha256:digest."""
         config = pipeline_flow.DeployTargetConfig("", "", "", repository, "", (), {})
-        aws = steps.AwsCredentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
-        return await self.published_image(source, ci, Target(config, aws), git_sha)
+        return await self.published_image(source, ci, self._target(config), git_sha)
 
     @function
     @generate
@@ -282,16 +298,11 @@ class Shipyard:
         cluster: Cluster,
         image: Annotated[str, Doc("Image to deploy, repo@sha256:digest (what publish returns)")],
         region: Region = DEFAULT_REGION,
-        aws_access_key_id: AwsKeyId = None,
-        aws_secret_access_key: AwsSecretKey = None,
-        aws_session_token: AwsSessionToken = None,
-        endpoint_url: EndpointUrl = "",
         service: Services = None,
         container: Containers = None,
     ) -> str:
         """Show each service's next task definition as a diff; changes nothing."""
-        aws = steps.AwsCredentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
-        target = Target.adhoc(aws, cluster, region, service or (), container or (), endpoint_url)
+        target = self._adhoc(cluster, region, service or (), container or ())
         args = ["plan", "--cluster", cluster, "--image", image, "--region", region]
         run = await self._deploy_step(ci, target, [*args, *target.scope()], judgement=PLAN)
         return run.stdout
@@ -303,17 +314,12 @@ class Shipyard:
         cluster: Cluster,
         image: Annotated[str, Doc("Image to deploy, repo@sha256:digest (what publish returns)")],
         region: Region = DEFAULT_REGION,
-        aws_access_key_id: AwsKeyId = None,
-        aws_secret_access_key: AwsSecretKey = None,
-        aws_session_token: AwsSessionToken = None,
-        endpoint_url: EndpointUrl = "",
         timeout: Annotated[float, Doc("Seconds each service's rollout may take")] = 900.0,
         service: Services = None,
         container: Containers = None,
     ) -> str:
         """Roll the image out service by service; a failure rolls every service back."""
-        aws = steps.AwsCredentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
-        target = Target.adhoc(aws, cluster, region, service or (), container or (), endpoint_url)
+        target = self._adhoc(cluster, region, service or (), container or ())
         outcome = await self.deploy_outcome(ci, target.with_timeout(timeout), image, DEPLOY)
         return outcome.markdown
 
@@ -331,18 +337,13 @@ class Shipyard:
                 "previous revision)"
             ),
         ] = None,
-        aws_access_key_id: AwsKeyId = None,
-        aws_secret_access_key: AwsSecretKey = None,
-        aws_session_token: AwsSessionToken = None,
-        endpoint_url: EndpointUrl = "",
         service: Annotated[
             list[str] | None,
             Doc("ECS service names (default: the report's, else tiles, timeseries)"),
         ] = None,
     ) -> str:
         """Return every service to the task definitions recorded before a deploy."""
-        aws = steps.AwsCredentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
-        target = Target.adhoc(aws, cluster, region, service or (), (), endpoint_url)
+        target = self._adhoc(cluster, region, service or (), ())
         outcome = await self.rollback_outcome(ci, target, from_report, ROLLBACK)
         return outcome.markdown
 
@@ -522,9 +523,6 @@ class Shipyard:
                 "environment's repository by digest, instead of building and pushing"
             ),
         ] = "",
-        aws_access_key_id: AwsKeyId = None,
-        aws_secret_access_key: AwsSecretKey = None,
-        aws_session_token: AwsSessionToken = None,
         webhook: Annotated[dagger.Secret | None, Doc("Chat webhook URL for the outcome")] = None,
         github_token: Annotated[
             dagger.Secret | None,
@@ -560,13 +558,12 @@ class Shipyard:
         """Run what the event calls for (checks; on main a release); returns the report files."""
         flow = pipeline_flow.flow_for_event(event, ref)
         registry.checked_git_sha(git_sha)
-        aws = steps.AwsCredentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
         plan = None
         if flow is pipeline_flow.Flow.RELEASE:
             config = pipeline_flow.parse_pipeline_outputs(pipeline_config, environment)
             if promote_from:
                 registry.digest_address(promote_from.partition("@")[0], promote_from)
-            plan = release.Release(Target(config, aws), promote_from)
+            plan = release.Release(self._target(config), promote_from)
         sources = Sources(project, app_project, app, terraform, docs_source, ci, repo, tool_locks)
         secrets = release.Secrets(webhook, github_token)
         inputs = pr_stages.PullRequestInputs(
