@@ -8,8 +8,8 @@ import sys
 import threading
 from dataclasses import asdict
 
+from shipyard.tools.rehearsal.faults import Fault, RehearsalError
 from shipyard.tools.rehearsal.front import RehearsalFront, ScaledClock, http_probe, make_server
-from shipyard.tools.rehearsal.model import Fault, RehearsalError
 from shipyard.tools.rehearsal.seed import push_image, seed_account
 
 
