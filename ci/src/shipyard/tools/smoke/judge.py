@@ -120,41 +120,45 @@ def png_problem(body: bytes, size: int, colour_model: str = "palette8") -> str |
     return png_check.png_problem(body, size, size, colour_model)
 
 
-def _data_reply_problem(
-    what: str, media_type: str, status: int, content_type: str | None, body: bytes
+def _reply_problem(
+    what: str,
+    status: int,
+    content_type: str | None,
+    body: bytes,
+    *,
+    media_type: str,
+    may_lack_data: bool,
+    media_name: str | None = None,
 ) -> Judgement | None:
-    """Pure: the checks every data route's reply must pass before its body is judged.
+    """Pure: the checks every reply must pass before its body is judged.
 
-    A verdict for a transient status, a no-data reply (see `missing_data`), any other non-200
-    or a content type other than `media_type`; None when the body is worth reading.
+    A verdict for a transient status, a no-data reply of a data route (see `missing_data`), any
+    other non-200 or a content type other than `media_type` (named `media_name` in the
+    verdict); None when the body is worth reading.
     """
     transient = transient_or_final(status)
     if transient:
         return transient
-    empty = missing_data(status, body, what)
+    empty = missing_data(status, body, what) if may_lack_data else None
     if empty:
         return empty
     if status != 200:
         return Judgement(Verdict.FAIL, f"{what}: HTTP {status}, expected 200")
     media = _media_type(content_type)
     if media != media_type:
+        expected = media_name or media_type
         return Judgement(
-            Verdict.FAIL, f"{what}: content type {media or 'missing'!r}, expected {media_type}"
+            Verdict.FAIL, f"{what}: content type {media or 'missing'!r}, expected {expected}"
         )
     return None
 
 
 def judge_health(status: int, content_type: str | None, body: bytes) -> Judgement:
-    transient = transient_or_final(status)
-    if transient:
-        return transient
-    if status != 200:
-        return Judgement(Verdict.FAIL, f"health: HTTP {status}, expected 200")
-    media = _media_type(content_type)
-    if media != "application/json":
-        return Judgement(
-            Verdict.FAIL, f"health: content type {media or 'missing'!r}, expected application/json"
-        )
+    unfit = _reply_problem(
+        "health", status, content_type, body, media_type="application/json", may_lack_data=False
+    )
+    if unfit:
+        return unfit
     try:
         document = _json(body)
     except InvalidJson as exc:
@@ -168,7 +172,9 @@ def judge_health(status: int, content_type: str | None, body: bytes) -> Judgemen
 def judge_tile(
     status: int, content_type: str | None, body: bytes, size: int, colour_model: str = "palette8"
 ) -> Judgement:
-    unfit = _data_reply_problem("tile", "image/png", status, content_type, body)
+    unfit = _reply_problem(
+        "tile", status, content_type, body, media_type="image/png", may_lack_data=True
+    )
     if unfit:
         return unfit
     problem = png_problem(body, size, colour_model)
@@ -191,7 +197,9 @@ def _instant(text: object) -> dt.datetime | None:
 
 
 def judge_timeseries(status: int, content_type: str | None, body: bytes) -> Judgement:
-    unfit = _data_reply_problem("timeseries", "application/json", status, content_type, body)
+    unfit = _reply_problem(
+        "timeseries", status, content_type, body, media_type="application/json", may_lack_data=True
+    )
     if unfit:
         return unfit
     try:
@@ -236,17 +244,17 @@ def _finite_number(value: object) -> bool:
 def judge_metrics(
     status: int, content_type: str | None, body: bytes, required: Sequence[str]
 ) -> Judgement:
-    transient = transient_or_final(status)
-    if transient:
-        return transient
-    if status != 200:
-        return Judgement(Verdict.FAIL, f"metrics: HTTP {status}, expected 200")
-    media = _media_type(content_type)
-    if media != "text/plain":
-        return Judgement(
-            Verdict.FAIL,
-            f"metrics: content type {media or 'missing'!r}, expected text/plain (Prometheus text)",
-        )
+    unfit = _reply_problem(
+        "metrics",
+        status,
+        content_type,
+        body,
+        media_type="text/plain",
+        may_lack_data=False,
+        media_name="text/plain (Prometheus text)",
+    )
+    if unfit:
+        return unfit
     try:
         families = list(text_string_to_metric_families(body.decode("utf-8")))
     except (UnicodeDecodeError, ValueError) as exc:
