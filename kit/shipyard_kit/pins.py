@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import sys
+import tomllib
+from typing import Any
 
 from shipyard_kit.settings import REPO, KitError
+
+# Beside the image table that reads it (ci/src/shipyard/decide/images.py); ./dev reads it too.
+PINS_FILE = REPO / "ci" / "src" / "shipyard" / "decide" / "pins.toml"
 
 
 def engine_version(dagger_json: str) -> str:
@@ -17,18 +21,27 @@ def engine_version(dagger_json: str) -> str:
     return str(version)
 
 
-def image_tags() -> dict[str, str]:
-    """Tags of the official images the pipeline pins, from the module's one image table."""
-    sys.path.insert(0, str(REPO / "ci" / "src"))
+def pins() -> dict[str, Any]:
+    """The pins the pipeline, ./dev and the kit share (uv, the image table), from their file."""
     try:
-        from shipyard.decide.images import DEFAULT_IMAGES  # stdlib-only module, no dagger import
-    finally:
-        sys.path.pop(0)
-    return {name: image.tag for name, image in DEFAULT_IMAGES.items()}
+        return tomllib.loads(PINS_FILE.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise KitError(
+            f"cannot read {PINS_FILE.relative_to(REPO)} ({error}); restore it from git"
+        ) from None
+
+
+def image_tags() -> dict[str, str]:
+    """Tags of the official images the pipeline pins, from the one image table."""
+    return {name: str(image["tag"]) for name, image in pins().get("images", {}).items()}
 
 
 def uv_version() -> str:
-    match = re.search(r'"uv==([^"]+)"', (REPO / "dev").read_text())
-    if not match:
-        raise KitError("./dev pins no uv version (uv==X); the python image installs the same one")
-    return match.group(1)
+    """The uv ./dev installs, which the kit's Python image installs too."""
+    version = pins().get("uv")
+    if not isinstance(version, str) or not version:
+        raise KitError(
+            f'{PINS_FILE.relative_to(REPO)} pins no uv version (uv = "X"); the python image '
+            "installs the same one as ./dev"
+        )
+    return version

@@ -3,8 +3,8 @@
 dagger's Python runtime (and the kit's, kit/python-runtime) vendors the SDK into the module's
 `sdk/` as dagger-io 0.0.0, re-compiles requirements.lock from pyproject.toml and
 sdk/pyproject.toml, installs both editable with the lock, then checks the environment. These
-tests run those commands with uv at the ./dev pin on a copy of ci/ with PyPI's dagger-io
-vendored as the kit vendors it (so they need PyPI, like `./dev lock`).
+tests run those commands with the uv ./dev installs (decide/pins.toml) on a copy of ci/ with
+PyPI's dagger-io vendored as the kit vendors it (so they need PyPI, like `./dev lock`).
 """
 
 from __future__ import annotations
