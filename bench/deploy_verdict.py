@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import botocore.exceptions
 import httpx
 from shipyard.tools.deploy.watch import Expectation, Phase, watch
+from shipyard.tools.rehearsal.faults import FaultKind
 from shipyard.tools.rehearsal.front import moto_session
 from shipyard.tools.rehearsal.local import front_process, moto_server
-from shipyard.tools.rehearsal.model import FaultKind
 from shipyard.tools.rehearsal.seed import push_image, seed_account
 
 OUR_POLL = 5.0

@@ -1,34 +1,19 @@
-"""The offline kit's pure decisions about its images (kit/provision, a stdlib-only script)."""
+"""The offline kit's pure decisions about its images (kit/shipyard_kit, behind kit/provision)."""
 
 from __future__ import annotations
 
 import dataclasses
 import gzip
 import hashlib
-import importlib.machinery
-import importlib.util
 import io
 import json
-import sys
 import tarfile
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from shipyard_kit import digests, images, pins, sdk, settings
 
-PROVISION = Path(__file__).resolve().parent.parent / "kit" / "provision"
 VERSIONS = {"CHECKOV": "3.3.30", "MOTO": "5.2.2", "TERRAFORM_DOCS": "0.20.0"}
-
-
-@pytest.fixture(scope="module")
-def kit() -> ModuleType:
-    loader = importlib.machinery.SourceFileLoader("kit_provision", str(PROVISION))
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[loader.name] = module  # dataclasses look their module up while being built
-    loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize(
@@ -45,19 +30,17 @@ def kit() -> ModuleType:
         ("/usr/lib/python3.11/venv/__init__.py", False),
     ],
 )
-def test_slim_leaves_out_documentation_and_translations_only(
-    kit: ModuleType, path: str, excluded: bool
-) -> None:
-    assert kit.slim_excludes(path) is excluded
+def test_slim_leaves_out_documentation_and_translations_only(path: str, excluded: bool) -> None:
+    assert images.slim_excludes(path) is excluded
 
 
-def test_the_installed_dpkg_filter_is_the_one_applied(kit: ModuleType) -> None:
-    lines = [line for line in kit.slim_dpkg_config().splitlines() if not line.startswith("#")]
-    assert lines == [f"{rule} {pattern}" for rule, pattern in kit.SLIM_DPKG_FILTER]
+def test_the_installed_dpkg_filter_is_the_one_applied() -> None:
+    lines = [line for line in images.slim_dpkg_config().splitlines() if not line.startswith("#")]
+    assert lines == [f"{rule} {pattern}" for rule, pattern in settings.SLIM_DPKG_FILTER]
 
 
-def test_app_base_is_slim_python_with_venv_and_nothing_else(kit: ModuleType) -> None:
-    recipes = {recipe.name: recipe for recipe in kit.image_recipes(VERSIONS, "0.9.0")}
+def test_app_base_is_slim_python_with_venv_and_nothing_else() -> None:
+    recipes = {recipe.name: recipe for recipe in images.image_recipes(VERSIONS, "0.9.0")}
     app_base = recipes["APP_BASE"]
     assert app_base.slim
     assert set(app_base.packages) == {"ca-certificates", "python3", "python3-venv"}
@@ -71,11 +54,11 @@ def test_app_base_is_slim_python_with_venv_and_nothing_else(kit: ModuleType) -> 
         assert {"python3-pip", "git"} <= set(recipes[name].packages), name
 
 
-def test_slimming_is_an_input_of_the_image(kit: ModuleType) -> None:
-    [app_base] = [r for r in kit.image_recipes(VERSIONS, "0.9.0") if r.name == "APP_BASE"]
+def test_slimming_is_an_input_of_the_image() -> None:
+    [app_base] = [r for r in images.image_recipes(VERSIONS, "0.9.0") if r.name == "APP_BASE"]
     full = dataclasses.replace(app_base, slim=False)
     assert app_base.inputs("mirror") != full.inputs("mirror")
-    assert full.inputs("mirror") == kit.digest(repr(full), "", "mirror")
+    assert full.inputs("mirror") == digests.digest(repr(full), "", "mirror")
 
 
 SDK_PYPROJECT = """[build-system]
@@ -104,10 +87,8 @@ module-name = "dagger"
 """
 
 
-def test_the_vendored_sdk_is_version_0_0_0_without_the_sdks_development_tables(
-    kit: ModuleType,
-) -> None:
-    vendored = kit.vendored_sdk_pyproject(SDK_PYPROJECT)
+def test_the_vendored_sdk_is_version_0_0_0_without_the_sdks_development_tables() -> None:
+    vendored = sdk.vendored_sdk_pyproject(SDK_PYPROJECT)
     assert 'version = "0.0.0"' in vendored
     assert "0.21.8" not in vendored
     for gone in ("[dependency-groups]", "[tool.uv.sources]", "[tool.uv.workspace]", "codegen"):
@@ -116,33 +97,33 @@ def test_the_vendored_sdk_is_version_0_0_0_without_the_sdks_development_tables(
         assert kept in vendored, kept
 
 
-def test_a_pyproject_without_a_version_is_refused(kit: ModuleType) -> None:
-    with pytest.raises(kit.KitError, match=r"no `version = \.\.\.` line"):
-        kit.vendored_sdk_pyproject('[project]\nname = "dagger-io"\n')
+def test_a_pyproject_without_a_version_is_refused() -> None:
+    with pytest.raises(settings.KitError, match=r"no `version = \.\.\.` line"):
+        sdk.vendored_sdk_pyproject('[project]\nname = "dagger-io"\n')
 
 
-def test_the_sdk_lock_pins_the_engines_version(kit: ModuleType) -> None:
-    version = kit.sdk_lock_version(kit.SDK_LOCK.read_text())
-    dagger_json = (PROVISION.parent.parent / "dagger.json").read_text()
-    assert "v" + version == kit.engine_version(dagger_json)
-    with pytest.raises(kit.KitError, match="pins no dagger-io"):
-        kit.sdk_lock_version("dagger-io>=0.21\n")
+def test_the_sdk_lock_pins_the_engines_version() -> None:
+    version = sdk.sdk_lock_version(settings.SDK_LOCK.read_text())
+    dagger_json = (settings.REPO / "dagger.json").read_text()
+    assert "v" + version == pins.engine_version(dagger_json)
+    with pytest.raises(settings.KitError, match="pins no dagger-io"):
+        sdk.sdk_lock_version("dagger-io>=0.21\n")
 
 
-def test_the_runtime_image_is_the_same_for_the_same_files(kit: ModuleType, tmp_path: Path) -> None:
+def test_the_runtime_image_is_the_same_for_the_same_files(tmp_path: Path) -> None:
     root = tmp_path / "root"
     (root / "runtime").mkdir(parents=True)
     (root / "runtime" / "main.dang").write_text("type PythonSdk {}\n")
-    first = kit.oci_image_blobs(*kit.deterministic_tar_gz(root))
+    first = sdk.oci_image_blobs(*sdk.deterministic_tar_gz(root))
     (root / "runtime" / "main.dang").touch()  # a new mtime only
-    assert kit.oci_image_blobs(*kit.deterministic_tar_gz(root)) == first
+    assert sdk.oci_image_blobs(*sdk.deterministic_tar_gz(root)) == first
     (root / "runtime" / "main.dang").write_text("type PythonSdk { x: Int! = 1 }\n")
-    assert kit.oci_image_blobs(*kit.deterministic_tar_gz(root))[0] != first[0]
+    assert sdk.oci_image_blobs(*sdk.deterministic_tar_gz(root))[0] != first[0]
 
 
-def test_the_runtime_image_manifest_names_its_blobs(kit: ModuleType, tmp_path: Path) -> None:
+def test_the_runtime_image_manifest_names_its_blobs(tmp_path: Path) -> None:
     (tmp_path / "kit.json").write_text("{}")
-    manifest_digest, blobs = kit.oci_image_blobs(*kit.deterministic_tar_gz(tmp_path))
+    manifest_digest, blobs = sdk.oci_image_blobs(*sdk.deterministic_tar_gz(tmp_path))
     for blob_digest, data in blobs.items():
         assert blob_digest == "sha256:" + hashlib.sha256(data).hexdigest()
     manifest = json.loads(blobs[manifest_digest])
@@ -156,18 +137,18 @@ def test_the_runtime_image_manifest_names_its_blobs(kit: ModuleType, tmp_path: P
     assert config["rootfs"]["diff_ids"] == ["sha256:" + hashlib.sha256(raw).hexdigest()]
 
 
-def test_the_runtime_starts_from_the_kits_python_image(kit: ModuleType) -> None:
-    recipes = kit.image_recipes(VERSIONS, "0.9.30")
-    settings = json.loads(kit.python_runtime_settings(recipes, "0.9.30"))
+def test_the_runtime_starts_from_the_kits_python_image() -> None:
+    recipes = images.image_recipes(VERSIONS, "0.9.30")
+    settings = json.loads(images.python_runtime_settings(recipes, "0.9.30"))
     assert settings == {
         "pythonImage": "localhost:5000/shipyard/python:3.11-bookworm",
         "uvVersion": "0.9.30",
     }
 
 
-def test_byte_code_caches_are_no_input(kit: ModuleType, tmp_path: Path) -> None:
+def test_byte_code_caches_are_no_input(tmp_path: Path) -> None:
     (tmp_path / "discover.py").write_text("x = 1\n")
-    before = kit.tree_digest(tmp_path)
+    before = digests.tree_digest(tmp_path)
     (tmp_path / "__pycache__").mkdir()
     (tmp_path / "__pycache__" / "discover.cpython-311.pyc").write_bytes(b"\0")
-    assert kit.tree_digest(tmp_path) == before
+    assert digests.tree_digest(tmp_path) == before

@@ -12,7 +12,17 @@ import pytest
 
 TERRAFORM_DIR = Path(__file__).resolve().parents[1]
 REPO_ROOT = TERRAFORM_DIR.parent
-MODULE_NAMES = ("alb", "data", "ecr", "ecs-service", "iam", "monitoring", "network", "s3-bucket")
+MODULE_NAMES = (
+    "alb",
+    "data",
+    "ecr",
+    "ecs-service",
+    "iam",
+    "kms-key",
+    "monitoring",
+    "network",
+    "s3-bucket",
+)
 ENVIRONMENTS = ("staging", "production")
 
 _PARSE_OPTIONS = hcl2.SerializationOptions(

@@ -139,7 +139,7 @@ def test_platform_rules_pass_for_both_services(scan: ScanReport) -> None:
 def test_module_readmes_match_terraform_docs(terraform_docs_bin: str) -> None:
     report = check_docs(TERRAFORM_DIR, terraform_docs_bin)
     assert report.in_sync, report.to_markdown()
-    assert len(report.readmes) == 9, "the root README and one per module"
+    assert len(report.readmes) == 10, "the root README and one per module"
 
 
 def test_docs_check_catches_a_stale_readme(terraform_docs_bin: str, tmp_path: Path) -> None:

@@ -209,7 +209,7 @@ def test_every_bucket_is_built_by_the_s3_bucket_module(tree: TerraformTree) -> N
     assert callers["access_log_bucket"]["encryption"] == {"sse_algorithm": "AES256"}
     assert callers["bucket"]["encryption"] == {
         "sse_algorithm": "aws:kms",
-        "kms_key_arn": "${aws_kms_key.this.arn}",
+        "kms_key_arn": "${var.kms_key_arn}",
     }
 
 

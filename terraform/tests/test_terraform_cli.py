@@ -283,8 +283,24 @@ def test_provider_schema_matches_known_facts_of_hashicorp_aws(initialized: Initi
 # --- state moves ---------------------------------------------------------------------------
 
 # The last commit whose alb and data modules declared their buckets' resources themselves: the
-# configuration the existing environments' state was applied from, before modules/s3-bucket.
+# configuration the existing environments' state was applied from, before modules/s3-bucket (and
+# before modules/kms-key, which took over the keys the root, data, ecr and monitoring declared).
 PRE_MOVE_COMMIT = "c9268c38d54571b2ccd71c75b2bf097cfce509d5"
+# Each KMS key's address before modules/kms-key, and its address now.
+KMS_KEY_MOVES = {
+    "aws_kms_key.logs": "module.logs_key.aws_kms_key.this",
+    "module.data.aws_kms_key.this": "module.data_key.aws_kms_key.this",
+    "module.ecr.aws_kms_key.this": "module.ecr.module.key.aws_kms_key.this",
+    "module.monitoring.aws_kms_key.alarms": "module.monitoring.module.alarms_key.aws_kms_key.this",
+}
+MOVING_MODULES = ("root", "alb", "data", "ecr", "monitoring")
+
+
+def _in_module(module: str, address: str) -> str:
+    """The state address of `address` as the root module or module `module` names it."""
+    return address if module == "root" else f"module.{module}.{address}"
+
+
 MOVED_S3_TYPES = (
     "aws_s3_bucket",
     "aws_s3_bucket_ownership_controls",
@@ -303,6 +319,13 @@ EXPECTED_MOVES = {
     **{
         f"module.data.{kind}.this": f"module.data.module.bucket.{kind}.this"
         for kind in MOVED_S3_TYPES
+    },
+    **KMS_KEY_MOVES,
+    **{  # each key's alias moves with it
+        before.replace("aws_kms_key", "aws_kms_alias"): after.replace(
+            "aws_kms_key", "aws_kms_alias"
+        )
+        for before, after in KMS_KEY_MOVES.items()
     },
 }
 # The buckets, their settings and the KMS keys encrypting data: a refactor destroys none of them.
@@ -477,15 +500,26 @@ def test_state_moves_keep_every_bucket(
     assert not _destroyed(plan)
 
 
+@pytest.mark.parametrize(
+    ("moved_file", "destroyed"),
+    [
+        ("modules/data/moved.tf", ["module.data.aws_s3_bucket.this (delete)"]),
+        ("moved.tf", ["aws_kms_key.logs (delete)", "module.data.aws_kms_key.this (delete)"]),
+    ],
+)
 def test_state_move_check_catches_a_missing_moved_block(
-    tree: TerraformTree, terraform_bin: str, terraform_env: dict[str, str], tmp_path: Path
+    tree: TerraformTree,
+    terraform_bin: str,
+    terraform_env: dict[str, str],
+    tmp_path: Path,
+    moved_file: str,
+    destroyed: list[str],
 ) -> None:
-    """The test above can fail: without the data module's `moved` blocks, the same plan destroys
-    the data bucket."""
-    plan = _plan_on_pre_move_state(
-        tree, terraform_bin, terraform_env, tmp_path, drop="modules/data/moved.tf"
-    )
-    assert "module.data.aws_s3_bucket.this (delete)" in _destroyed(plan)
+    """The test above can fail: without the data module's `moved` blocks the same plan destroys
+    the data bucket, without the root module's the logs key and the data bucket's key."""
+    plan = _plan_on_pre_move_state(tree, terraform_bin, terraform_env, tmp_path, drop=moved_file)
+    missing = [address for address in destroyed if address not in _destroyed(plan)]
+    assert not missing, f"{moved_file} dropped, yet the plan keeps {missing}"
 
 
 def test_every_moved_block_names_a_declared_resource_of_the_same_type(
@@ -494,18 +528,25 @@ def test_every_moved_block_names_a_declared_resource_of_the_same_type(
     """What `terraform validate` does not check (a `to` that names nothing, or another type),
     read from the HCL; runs where the plan above cannot (OpenTofu)."""
     declared_moves: dict[str, str] = {}
-    for caller in ("alb", "data"):
+    for caller in MOVING_MODULES:
         directory = tree.module_dir(caller)
-        calls = tree.blocks(directory, "module")
         for path in sorted(directory.glob("*.tf")):
             for moved in tree.parse_file(path).get("moved", []):
                 source, target = (
                     moved[end].removeprefix("${").rstrip("}") for end in ("from", "to")
                 )
-                declared_moves[f"module.{caller}.{source}"] = f"module.{caller}.{target}"
-                _, call, kind, name = target.split(".")
-                child = (directory / calls[call]["source"]).resolve()
-                assert f"{kind}.{name}" in tree.resources(child), f"{target}: not declared"
-                assert source.split(".")[0] == kind, f"{source} -> {target}: type changes"
-                assert source not in tree.resources(directory), f"{source} is still declared"
+                declared_moves[_in_module(caller, source)] = _in_module(caller, target)
+                assert _declared(tree, directory, target), f"{target}: not declared"
+                assert source.split(".")[-2] == target.split(".")[-2], (
+                    f"{source} -> {target}: type changes"
+                )
+                assert not _declared(tree, directory, source), f"{source} is still declared"
     assert declared_moves == EXPECTED_MOVES
+
+
+def _declared(tree: TerraformTree, directory: Path, address: str) -> bool:
+    """Whether `address`, as the module in `directory` names it, is a declared resource."""
+    *calls, kind, name = address.split(".")
+    for call in calls[1::2]:  # module.<call>.module.<call>...
+        directory = (directory / tree.blocks(directory, "module")[call]["source"]).resolve()
+    return f"{kind}.{name}" in tree.resources(directory)

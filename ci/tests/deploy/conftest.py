@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 from shipyard.tools.deploy import Credentials, DeployConfig
+from shipyard.tools.rehearsal.ecs_state import Timings
+from shipyard.tools.rehearsal.faults import Fault
 from shipyard.tools.rehearsal.front import RehearsalFront, ScaledClock, moto_session
 from shipyard.tools.rehearsal.local import moto_server, rehearsal_front
-from shipyard.tools.rehearsal.model import Fault, Timings
 from shipyard.tools.rehearsal.seed import SeededAccount, push_image, seed_account
 
 # 60 simulated seconds per real second: a healthy rollout (~35 s simulated) takes ~0.6 s and

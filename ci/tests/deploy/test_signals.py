@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from shipyard.tools.deploy import rollback, verify
 from shipyard.tools.deploy.markers import IN_FLIGHT, RESTORE_TASK_DEFINITION
-from shipyard.tools.rehearsal.model import Fault, FaultKind
+from shipyard.tools.rehearsal.faults import Fault, FaultKind
 
 from .conftest import POLL_SECONDS, Rig, RigFactory
 

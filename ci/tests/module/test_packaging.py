@@ -3,23 +3,21 @@
 dagger's Python runtime (and the kit's, kit/python-runtime) vendors the SDK into the module's
 `sdk/` as dagger-io 0.0.0, re-compiles requirements.lock from pyproject.toml and
 sdk/pyproject.toml, installs both editable with the lock, then checks the environment. These
-tests run those commands with uv at the ./dev pin on a copy of ci/ with PyPI's dagger-io
-vendored as the kit vendors it (so they need PyPI, like `./dev lock`).
+tests run those commands with the uv ./dev installs (decide/pins.toml) on a copy of ci/ with
+PyPI's dagger-io vendored as the kit vendors it (so they need PyPI, like `./dev lock`).
 """
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from shipyard_kit.sdk import vendor_python_sdk
+from shipyard_kit.settings import SDK_LOCK
 
 REPO = Path(__file__).resolve().parents[3]
 UV = REPO / ".tools" / "uv" / "bin" / "uv"
@@ -34,21 +32,10 @@ CHECK = ["uv", "pip", "check"]
 RELEASE_PIN = ('  "dagger-io",\n', '  "dagger-io==0.21.8",\n')
 
 
-def load_provision() -> ModuleType:
-    loader = importlib.machinery.SourceFileLoader("kit_provision", str(REPO / "kit" / "provision"))
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[loader.name] = module
-    loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def vendored_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    kit = load_provision()
     scratch = tmp_path_factory.mktemp("sdk")
-    kit.vendor_python_sdk(scratch / "sdk", kit.SDK_LOCK.read_text(), scratch)
+    vendor_python_sdk(scratch / "sdk", SDK_LOCK.read_text(), scratch)
     return scratch / "sdk"
 
 

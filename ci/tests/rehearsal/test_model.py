@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from shipyard.tools.rehearsal.model import (
-    ContainerInfo,
-    Fault,
-    FaultKind,
-    RehearsalError,
-    RolloutModel,
-    SimService,
-    failure_threshold,
-)
+from shipyard.tools.rehearsal.ecs_state import ContainerInfo, SimService
+from shipyard.tools.rehearsal.faults import Fault, FaultKind, RehearsalError
+from shipyard.tools.rehearsal.model import RolloutModel, failure_threshold
 
 CLUSTER = "arn:aws:ecs:ap-southeast-2:123456789012:cluster/scidata"
 OLD = "arn:aws:ecs:ap-southeast-2:123456789012:task-definition/tiles:1"

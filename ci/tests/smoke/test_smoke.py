@@ -19,11 +19,11 @@ from shipyard.tools.smoke import (
     Verdict,
     judge_metrics,
     judge_timeseries,
-    main,
     next_delay,
     png_problem,
     run_smoke,
 )
+from shipyard.tools.smoke.__main__ import main
 
 from .servers import closed_port, cut_off_server, png, serve, silent_server
 

@@ -1,39 +1,8 @@
-data "aws_caller_identity" "current" {}
-
-data "aws_partition" "current" {}
-
-resource "aws_kms_key" "this" {
-  description             = "Encrypts the objects of the ${var.bucket_name} data bucket"
-  deletion_window_in_days = var.key_deletion_window_days
-  enable_key_rotation     = true
-
-  # Readers get kms:Decrypt through their own IAM policies; the key policy only delegates to IAM.
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministration"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-    ]
-  })
-
-  tags = var.tags
-}
-
-resource "aws_kms_alias" "this" {
-  name          = "alias/s3/${var.bucket_name}"
-  target_key_id = aws_kms_key.this.key_id
-}
-
 module "bucket" {
   source = "../s3-bucket"
 
   bucket_name = var.bucket_name
-  encryption  = { sse_algorithm = "aws:kms", kms_key_arn = aws_kms_key.this.arn }
+  encryption  = { sse_algorithm = "aws:kms", kms_key_arn = var.kms_key_arn }
 
   # Data objects stay until replaced; replaced versions are the undo window of a bad data load.
   lifecycle_rule = {

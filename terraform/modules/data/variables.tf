@@ -28,14 +28,13 @@ variable "noncurrent_version_retention_days" {
   }
 }
 
-variable "key_deletion_window_days" {
-  description = "Waiting period before the bucket's KMS key is deleted after it is scheduled for deletion."
-  type        = number
-  default     = 30
+variable "kms_key_arn" {
+  description = "ARN of the customer-managed KMS key that encrypts the bucket's objects (the root module makes it with modules/kms-key); readers need kms:Decrypt on it."
+  type        = string
 
   validation {
-    condition     = var.key_deletion_window_days >= 7 && var.key_deletion_window_days <= 30
-    error_message = "key_deletion_window_days must be between 7 and 30."
+    condition     = can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be the ARN of a KMS key (arn:<partition>:kms:<region>:<account>:key/<id>), not an alias."
   }
 }
 

@@ -1,33 +1,13 @@
-data "aws_caller_identity" "current" {}
+# ECR uses the key through grants it creates when the repository is made, so the key policy
+# names no service.
+module "key" {
+  source = "../kms-key"
 
-data "aws_partition" "current" {}
-
-resource "aws_kms_key" "this" {
-  description             = "Encrypts the images of the ${var.name} ECR repository"
-  deletion_window_in_days = var.key_deletion_window_days
-  enable_key_rotation     = true
-
-  # The account root keeps administration of the key; ECR itself uses it through grants it
-  # creates when the repository is made, so no service principal is listed here.
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministration"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-    ]
-  })
+  description          = "Encrypts the images of the ${var.name} ECR repository"
+  alias_name           = "alias/ecr/${var.name}"
+  deletion_window_days = var.key_deletion_window_days
 
   tags = var.tags
-}
-
-resource "aws_kms_alias" "this" {
-  name          = "alias/ecr/${var.name}"
-  target_key_id = aws_kms_key.this.key_id
 }
 
 resource "aws_ecr_repository" "this" {
@@ -48,7 +28,7 @@ resource "aws_ecr_repository" "this" {
 
   encryption_configuration {
     encryption_type = "KMS"
-    kms_key         = aws_kms_key.this.arn
+    kms_key         = module.key.arn
   }
 
   tags = var.tags

@@ -15,5 +15,5 @@ output "repository_url" {
 
 output "kms_key_arn" {
   description = "ARN of the KMS key encrypting the repository's images."
-  value       = aws_kms_key.this.arn
+  value       = module.key.arn
 }

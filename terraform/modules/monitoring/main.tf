@@ -1,47 +1,27 @@
 data "aws_caller_identity" "current" {}
 
-data "aws_partition" "current" {}
-
 # CloudWatch can only publish to an encrypted topic whose customer-managed key lets it.
-resource "aws_kms_key" "alarms" {
-  description             = "Encrypts the ${var.name} alarm topic"
-  deletion_window_in_days = var.key_deletion_window_days
-  enable_key_rotation     = true
+module "alarms_key" {
+  source = "../kms-key"
 
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministration"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        Sid       = "CloudWatchAlarmsPublish"
-        Effect    = "Allow"
-        Principal = { Service = "cloudwatch.amazonaws.com" }
-        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
-        Resource  = "*"
-        Condition = {
-          StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id }
-        }
-      },
-    ]
-  })
+  description          = "Encrypts the ${var.name} alarm topic"
+  alias_name           = "alias/sns/${var.name}-alarms"
+  deletion_window_days = var.key_deletion_window_days
+  service_statements = [
+    {
+      sid       = "CloudWatchAlarmsPublish"
+      service   = "cloudwatch.amazonaws.com"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+      condition = { StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id } }
+    },
+  ]
 
   tags = var.tags
 }
 
-resource "aws_kms_alias" "alarms" {
-  name          = "alias/sns/${var.name}-alarms"
-  target_key_id = aws_kms_key.alarms.key_id
-}
-
 resource "aws_sns_topic" "alarms" {
   name              = "${var.name}-alarms"
-  kms_master_key_id = aws_kms_key.alarms.arn
+  kms_master_key_id = module.alarms_key.arn
 
   tags = var.tags
 }

@@ -1,4 +1,4 @@
-"""Every container image the pipeline runs, defined once.
+"""Every container image the pipeline runs, defined once (in ``pins.toml``).
 
 Each default is the official image by tag AND digest. Mirrors (such as the offline engine kit's
 local registry) serve tag references only, so one setting overrides them: lines of
@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+
+from shipyard.decide.pins import IMAGE_PINS
 
 OVERRIDE_PREFIX: Final = "SHIPYARD_IMAGE_"
 OVERRIDES_FILE_SETTING: Final = "SHIPYARD_IMAGES"
@@ -37,43 +39,10 @@ class Image:
         return f"{self.repository}:{self.tag}{pinned}"
 
 
-# Digests as publicly pinned for these tags (multi-arch index); when bumping a tag, take the new
-# digest from `docker buildx imagetools inspect <repository>:<tag>`.
+# The pins (pins.toml, which the kit also builds from): the image table is written there once.
 DEFAULT_IMAGES: Final[Mapping[str, Image]] = {
-    # The toolchain for tests, lint and the pipeline's own Python steps (smoke, deploy, rehearsal).
-    "PYTHON": Image(
-        "python",
-        "3.11.14-slim-bookworm",
-        "sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d",
-    ),
-    # The base of the application image (app/Dockerfile's BASE_IMAGE build argument).
-    "APP_BASE": Image(
-        "python",
-        "3.11.14-slim-bookworm",
-        "sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d",
-    ),
-    # The checkov release of scripts/tools/checkov.lock, whose offline behaviour the severity gate
-    # is built on. Digest not recorded yet (see INFRACOST).
-    "CHECKOV": Image("bridgecrew/checkov", "3.3.30", None),
-    "TERRAFORM_DOCS": Image(
-        "quay.io/terraform-docs/terraform-docs",
-        "0.20.0",
-        "sha256:37329e2dc2518e7f719a986a3954b10771c3fe000f50f83fd4d98d489df2eae2",
-    ),
-    "MOTO": Image(
-        "motoserver/moto",
-        "5.2.2",
-        "sha256:d8ae5edc2bf080e7e4c13f9bd4b29b53ac3b4427e92956318db3dbe23ec43eb7",
-    ),
-    "GIT": Image(
-        "alpine/git",
-        "v2.52.0",
-        "sha256:f1c2b32c4de330955342b3b073ccbdaf772030bd48619f2809231e88578911ba",
-    ),
-    # The infracost binary the pull request's cost stage copies into the core's container.
-    # No digest recorded yet for this tag (no registry reachable where this was written): pinned
-    # by tag only. Record it with `docker buildx imagetools inspect`.
-    "INFRACOST": Image("infracost/infracost", "ci-0.10.41", None),
+    name: Image(pin["repository"], pin["tag"], pin.get("digest"))
+    for name, pin in IMAGE_PINS.items()
 }
 
 

@@ -9,8 +9,8 @@ import dagger
 from dagger import dag
 
 from shipyard.decide.images import ImageCatalog
+from shipyard.decide.pins import UV_VERSION
 
-UV_VERSION: Final = "0.9.30"
 APP_PORT: Final = 8080
 APP_PLATFORM: Final = dagger.Platform("linux/amd64")
 DEV_LOCK: Final = "requirements-dev.lock"

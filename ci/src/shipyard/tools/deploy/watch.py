@@ -66,15 +66,31 @@ def judge(service: dict[str, Any], expect: Expectation) -> Verdict:
         for d in deployments
         if d.get("id") != expect.deployment_id and d.get("id") not in expect.known_deployment_ids
     ]
+    ended = _failure_or_conflict(deployments, ours, newcomers, expect)
+    if ended is not None:
+        return ended
+    if ours is None:
+        return Verdict(
+            Phase.FAILED, f"deployment {expect.deployment_id} disappeared from the service"
+        )
+    return _progress(service, ours, expect)
+
+
+def _failure_or_conflict(
+    deployments: list[dict[str, Any]],
+    ours: dict[str, Any] | None,
+    newcomers: list[dict[str, Any]],
+    expect: Expectation,
+) -> Verdict | None:
+    """Our deployment failed (and maybe was rolled back), or someone else started one."""
     primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
-    our_failure = ours is not None and ours.get("rolloutState") == "FAILED"
     rolled_back = (
         primary is not None
         and primary is not ours
         and primary.get("taskDefinition") == expect.restore_task_definition
         and primary in newcomers
     )
-    if our_failure and ours is not None:
+    if ours is not None and ours.get("rolloutState") == "FAILED":
         reason = ours.get("rolloutStateReason") or "rolloutState FAILED"
         if rolled_back and primary is not None:
             return Verdict(
@@ -97,10 +113,11 @@ def judge(service: dict[str, Any], expect: Expectation) -> Verdict:
             f"deployment {foreign.get('id')} (task definition {foreign.get('taskDefinition')}) "
             f"was started by someone else while {expect.deployment_id} was rolling out",
         )
-    if ours is None:
-        return Verdict(
-            Phase.FAILED, f"deployment {expect.deployment_id} disappeared from the service"
-        )
+    return None
+
+
+def _progress(service: dict[str, Any], ours: dict[str, Any], expect: Expectation) -> Verdict:
+    """Our deployment, still there and not failed by ECS: done, failing for good, or going."""
     failed_tasks = int(ours.get("failedTasks") or 0)
     threshold = failure_threshold(int(ours.get("desiredCount") or 0))
     if not circuit_breaker_on(service) and failed_tasks >= threshold:

@@ -8,10 +8,12 @@ missing scheduler and serves it as one AWS endpoint:
   clock (simulated seconds). Deployments go PRIMARY/ACTIVE/INACTIVE with rolloutState
   IN_PROGRESS → COMPLETED, or FAILED by the deployment circuit breaker (threshold: half the
   desired count, 3..200) with an optional rollback; tasks go PENDING → RUNNING → STOPPED with
-  ECS's stoppedReason/stopCode/exit codes; events use ECS's wording. Faults per service
-  (`SERVICE=KIND[@N]`): crash (exit code 1 and log lines), unhealthy (ELB health checks),
-  pull_error (CannotPullContainerError), slow; `app_probe` ties a service's health to a real
-  running app.
+  ECS's stoppedReason/stopCode/exit codes; events use ECS's wording; `app_probe` ties a
+  service's health to a real running app. What it holds is in `ecs_state`, its answers in the
+  ECS API's shapes are built by `ecs_shapes`.
+- `faults`: faults per service (`SERVICE=KIND[@N]`): crash (exit code 1 and log lines),
+  unhealthy (ELB health checks), pull_error (CannotPullContainerError), slow; which deployments
+  each hits and how their tasks end.
 - `front.RehearsalFront`: answers the rollout-relevant ECS calls (CreateService,
   DescribeServices, UpdateService, ListTasks, DescribeTasks) from moto's data with the model's
   state laid over it, forwards every other request to moto unchanged, and writes the tasks'

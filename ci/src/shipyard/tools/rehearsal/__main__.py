@@ -8,8 +8,9 @@ import sys
 import threading
 from dataclasses import asdict
 
+from shipyard.decide import topology
+from shipyard.tools.rehearsal.faults import Fault, RehearsalError
 from shipyard.tools.rehearsal.front import RehearsalFront, ScaledClock, http_probe, make_server
-from shipyard.tools.rehearsal.model import Fault, RehearsalError
 from shipyard.tools.rehearsal.seed import push_image, seed_account
 
 
@@ -23,7 +24,7 @@ def _pairs(values: list[str], what: str) -> dict[str, str]:
     return pairs
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m shipyard.tools.rehearsal",
         description="Serve an ECS endpoint that plays rollouts, forwarding all else to moto.",
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--moto-url", required=True, help="base URL of a running moto server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--region", default="ap-southeast-2")
+    parser.add_argument("--region", default=topology.REGION)
     parser.add_argument(
         "--image-registry",
         metavar="URL[/PREFIX]",
@@ -67,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
         default=1.0,
         help="simulated seconds per real second (e.g. 20 plays a 60 s rollout in 3 s)",
     )
+    _add_seed_options(parser)
+    return parser
+
+
+def _add_seed_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed",
         metavar="CLUSTER",
@@ -87,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         metavar="TAG",
         help="with --seed: also put an image with this tag into the ECR repository",
     )
-    args = parser.parse_args(argv)
+
+
+def _front(parser: argparse.ArgumentParser, args: argparse.Namespace) -> RehearsalFront:
+    """The front the options describe; a bad option ends the program with a usage error."""
     try:
         faults = [Fault.parse(spec) for spec in args.fault]
         apps = {name: http_probe(url) for name, url in _pairs(args.app, "--app").items()}
@@ -96,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     if args.time_scale <= 0:
         parser.error("--time-scale must be positive, e.g. 20")
-    front = RehearsalFront(
+    return RehearsalFront(
         args.moto_url,
         region=args.region,
         faults=faults,
@@ -105,6 +114,24 @@ def main(argv: list[str] | None = None) -> int:
         throttle=throttle,
         image_registry=args.image_registry,
     )
+
+
+def _seed(url: str, args: argparse.Namespace) -> None:
+    """Seed what terraform would create through the front at `url`; print it as one JSON line."""
+    account = seed_account(
+        url,
+        cluster=args.seed,
+        services=tuple(args.services or topology.ROLES),
+        region=args.region,
+    )
+    pushed = {tag: push_image(url, args.region, account.repository, tag) for tag in args.push}
+    print(json.dumps({"seeded": asdict(account), "pushed": pushed}), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    front = _front(parser, args)
     server = make_server(front, args.host, args.port)
     url = f"http://{args.host}:{server.server_port}"
     print(f"rehearsal front on {url} -> {args.moto_url}", flush=True)
@@ -112,16 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     serving.start()
     try:
         if args.seed:
-            account = seed_account(
-                url,
-                cluster=args.seed,
-                services=tuple(args.services or ("tiles", "timeseries")),
-                region=args.region,
-            )
-            pushed = {
-                tag: push_image(url, args.region, account.repository, tag) for tag in args.push
-            }
-            print(json.dumps({"seeded": asdict(account), "pushed": pushed}), flush=True)
+            _seed(url, args)
         serving.join()
     except KeyboardInterrupt:
         pass

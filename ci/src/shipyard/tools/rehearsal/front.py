@@ -26,14 +26,9 @@ import botocore.session  # type: ignore[import-untyped, unused-ignore]
 import httpx
 
 from shipyard.tools.rehearsal import ecr_images
-from shipyard.tools.rehearsal.model import (
-    ContainerInfo,
-    Fault,
-    LogRecord,
-    RolloutModel,
-    SimService,
-    Timings,
-)
+from shipyard.tools.rehearsal.ecs_state import ContainerInfo, LogRecord, SimService, Timings
+from shipyard.tools.rehearsal.faults import Fault
+from shipyard.tools.rehearsal.model import RolloutModel
 
 ECS_PREFIX = "AmazonEC2ContainerServiceV20141113."
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}

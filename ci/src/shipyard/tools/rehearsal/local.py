@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
+from shipyard.tools.rehearsal.faults import RehearsalError
 from shipyard.tools.rehearsal.front import RehearsalFront, make_server
-from shipyard.tools.rehearsal.model import RehearsalError
 
 
 def free_port() -> int:

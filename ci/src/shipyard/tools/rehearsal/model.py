@@ -3,171 +3,37 @@
 moto stores ECS resources but never moves a deployment forward, so this model plays the part
 of the scheduler: deployments go PRIMARY/ACTIVE/INACTIVE, rolloutState IN_PROGRESS → COMPLETED
 or FAILED (deployment circuit breaker, optionally rolling back), tasks go PENDING → RUNNING →
-STOPPED with the stoppedReason/stopCode/exitCode wording ECS uses, and the service collects
-events worded like ECS's. Faults make new deployments crash, fail health checks, fail to pull
-their image or start slowly. Time comes from an injected clock (simulated seconds), so the same
-inputs always produce the same history.
+STOPPED, and the service collects events worded like ECS's. Time comes from an injected clock
+(simulated seconds), so the same inputs always produce the same history.
 
-Field names follow the ECS API reference (Service, Deployment, Task, Container shapes).
+The model is the scheduler; what it holds is in `ecs_state`, which deployments a fault hits and
+how their tasks end in `faults`, and the API's view of it all in `ecs_shapes`.
 """
 
 from __future__ import annotations
 
-import enum
 import math
 import random
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from typing import Any
 
-
-class FaultKind(enum.StrEnum):
-    CRASH = "crash"
-    UNHEALTHY = "unhealthy"
-    PULL_ERROR = "pull_error"
-    SLOW = "slow"
-
-
-class RehearsalError(Exception):
-    """A rehearsal input is wrong; the message names it and the fix."""
-
-
-@dataclass(frozen=True)
-class Fault:
-    """A failure injected into the deployments of one service.
-
-    Without `from_update` the fault hits every deployment of a task definition other than the
-    one the service ran when the model adopted it: the new release is broken, the old one still
-    works (so rolling back heals). With `from_update=N` it hits every deployment from the N-th
-    UpdateService on, whatever it runs: `2` breaks a rollback that follows one deploy.
-    """
-
-    service: str
-    kind: FaultKind
-    from_update: int | None = None
-
-    @classmethod
-    def parse(cls, spec: str) -> Fault:
-        """Parse `SERVICE=KIND[@N]`, e.g. `tiles=crash` or `tiles=pull_error@2`."""
-        service, sep, rest = spec.partition("=")
-        kind_text, _, from_text = rest.partition("@")
-        kinds = ", ".join(k.value for k in FaultKind)
-        if not sep or not service or kind_text not in {k.value for k in FaultKind}:
-            raise RehearsalError(
-                f"fault {spec!r} is not SERVICE=KIND[@N]; use one of the kinds {kinds}"
-            )
-        if from_text and (not from_text.isdigit() or int(from_text) < 1):
-            raise RehearsalError(f"fault {spec!r}: @N must be a positive update number")
-        return cls(service, FaultKind(kind_text), int(from_text) if from_text else None)
-
-
-@dataclass(frozen=True)
-class Timings:
-    """Simulated seconds for each step a task takes.
-
-    The defaults follow the project's own infrastructure (terraform's ALB target group: health
-    check every 15 s, healthy after 2 and unhealthy after 3 checks, deregistration delay 30 s).
-    """
-
-    start: float = 10.0
-    healthy_after: float = 30.0
-    crash_after: float = 4.0
-    unhealthy_after: float = 45.0
-    pull_fail_after: float = 5.0
-    relaunch_delay: float = 3.0
-    drain: float = 30.0
-    # The scheduler declares steady state only after watching a deployment for a while, so a
-    # replaced (e.g. failed) deployment stays visible at least this long.
-    steady_after: float = 15.0
-    slow_factor: float = 40.0
-
-
-@dataclass(frozen=True)
-class ContainerInfo:
-    name: str
-    image: str
-    essential: bool
-    log_options: dict[str, str] | None
-
-
-@dataclass(frozen=True)
-class LogRecord:
-    group: str
-    stream: str
-    timestamp_ms: int
-    message: str
-
-
-@dataclass
-class SimContainer:
-    info: ContainerInfo
-    last_status: str = "PENDING"
-    exit_code: int | None = None
-    reason: str | None = None
-
-
-@dataclass
-class SimTask:
-    task_id: str
-    arn: str
-    service: SimService
-    deployment_id: str
-    task_definition: str
-    containers: list[SimContainer]
-    created_at: float
-    fault: FaultKind | None
-    running_at: float
-    last_status: str = "PENDING"
-    desired_status: str = "RUNNING"
-    health: str = "UNKNOWN"
-    started_at: float | None = None
-    stopping_at: float | None = None
-    stopped_at: float | None = None
-    stopped_reason: str | None = None
-    stop_code: str | None = None
-    fails_at: float | None = None
-    healthy_at: float | None = None
-    drain_at: float | None = None
-
-    @property
-    def live(self) -> bool:
-        return self.desired_status == "RUNNING" and self.last_status != "STOPPED"
-
-
-@dataclass
-class SimDeployment:
-    id: str
-    task_definition: str
-    containers: list[ContainerInfo]
-    desired_count: int
-    created_at: float
-    fault: FaultKind | None
-    status: str = "PRIMARY"
-    rollout_state: str = "IN_PROGRESS"
-    rollout_state_reason: str = ""
-    failed_tasks: int = 0
-    updated_at: float = 0.0
-    next_launch_at: float = 0.0
-
-
-@dataclass
-class SimService:
-    cluster_arn: str
-    name: str
-    arn: str
-    desired_count: int
-    circuit_breaker: bool
-    rollback: bool
-    deployments: list[SimDeployment] = field(default_factory=list)
-    tasks: list[SimTask] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    updates: int = 0
-    adopted_task_definition: str = ""
-    app_probe: Callable[[], bool] | None = None
-
-    @property
-    def primary(self) -> SimDeployment:
-        return next(d for d in self.deployments if d.status == "PRIMARY")
+from shipyard.tools.rehearsal.ecs_shapes import service_shape, task_arns, task_shape
+from shipyard.tools.rehearsal.ecs_state import (
+    ContainerInfo,
+    LogRecord,
+    SimContainer,
+    SimDeployment,
+    SimService,
+    SimTask,
+    Timings,
+)
+from shipyard.tools.rehearsal.faults import (
+    STARTUP_LOG,
+    Fault,
+    FaultKind,
+    fault_for,
+    task_failure,
+)
 
 
 def failure_threshold(desired_count: int) -> int:
@@ -225,15 +91,13 @@ class RolloutModel:
         del service.events[100:]
 
     def _fault_for(self, service: SimService, task_definition: str) -> FaultKind | None:
-        for fault in self.faults:
-            if fault.service != service.name:
-                continue
-            if fault.from_update is None:
-                if task_definition != service.adopted_task_definition:
-                    return fault.kind
-            elif service.updates >= fault.from_update:
-                return fault.kind
-        return None
+        return fault_for(
+            self.faults,
+            service=service.name,
+            updates=service.updates,
+            adopted_task_definition=service.adopted_task_definition,
+            task_definition=task_definition,
+        )
 
     # ----------------------------------------------------------------- control plane
     def find(self, cluster_arn: str, name: str) -> SimService | None:
@@ -342,9 +206,6 @@ class RolloutModel:
         task_id = self._task_id()
         prefix, _, cluster_name = service.cluster_arn.partition(":cluster/")
         arn = f"{prefix}:task/{cluster_name}/{task_id}"
-        start = self.timings.start
-        if deployment.fault is FaultKind.SLOW:
-            start *= self.timings.slow_factor
         task = SimTask(
             task_id=task_id,
             arn=arn,
@@ -354,7 +215,7 @@ class RolloutModel:
             containers=[SimContainer(info) for info in deployment.containers],
             created_at=self._now,
             fault=deployment.fault,
-            running_at=self._now + start,
+            running_at=self._now + self.timings.start_after(deployment.fault),
         )
         if deployment.fault is FaultKind.PULL_ERROR:
             task.fails_at = self._now + self.timings.pull_fail_after
@@ -366,30 +227,14 @@ class RolloutModel:
         task.started_at = now
         for container in task.containers:
             container.last_status = "RUNNING"
-        if task.fault is FaultKind.CRASH:
-            task.fails_at = now + self.timings.crash_after
-            self._log(
-                task,
-                now,
-                [
-                    "INFO:     Started server process [1]",
-                    "INFO:     Waiting for application startup.",
-                ],
-            )
-        elif task.fault is FaultKind.UNHEALTHY:
-            task.fails_at = now + self.timings.unhealthy_after
-            self._log(
-                task,
-                now,
-                [
-                    "INFO:     Application startup complete.",
-                    'INFO:     "GET /health HTTP/1.1" 503 Service Unavailable',
-                ],
-            )
-        else:
+        fails_after = self.timings.fails_after_start(task.fault)
+        if fails_after is None or task.fault is None:
             task.healthy_at = now + self.timings.healthy_after
+            return
+        task.fails_at = now + fails_after
+        self._log(task, now, STARTUP_LOG.get(task.fault, ()))
 
-    def _log(self, task: SimTask, now: float, lines: list[str]) -> None:
+    def _log(self, task: SimTask, now: float, lines: Sequence[str]) -> None:
         for container in task.containers:
             options = container.info.log_options
             if not options or "awslogs-group" not in options:
@@ -429,67 +274,31 @@ class RolloutModel:
                 container.exit_code = None
 
     def _fail_task(self, service: SimService, task: SimTask, now: float) -> None:
-        deployment = next((d for d in service.deployments if d.id == task.deployment_id), None)
-        if task.fault is FaultKind.PULL_ERROR:
-            image = task.containers[0].info.image if task.containers else "unknown"
-            message = (
-                "CannotPullContainerError: pull image manifest has been retried 5 time(s): "
-                f"failed to resolve ref {image}: not found"
-            )
-            self._stop(
-                task,
-                now,
-                reason=message,
-                stop_code="TaskFailedToStart",
-                exit_code=None,
-                container_reason=message,
-            )
-        elif task.fault is FaultKind.CRASH:
-            self._log(
-                task,
-                now,
-                [
-                    "ERROR:    Traceback (most recent call last):",
-                    "ERROR:    RuntimeError: rehearsal fault 'crash': the service exits at startup",
-                    "ERROR:    Application startup failed. Exiting.",
-                ],
-            )
-            self._stop(
-                task,
-                now,
-                reason="Essential container in task exited",
-                stop_code="EssentialContainerExited",
-                exit_code=1,
-            )
-        else:
+        failure = task_failure(
+            task.fault,
+            image=task.containers[0].info.image if task.containers else "unknown",
+            target_group=service.target_group,
+        )
+        self._log(task, now, failure.log_lines)
+        if failure.health_event is not None:
             task.health = "UNHEALTHY"
-            self._event(
-                service,
-                f"(port 8080) is unhealthy in (target-group {self._target_group(service)}) "
-                "due to (reason Health checks failed).",
-            )
-            self._stop(
-                task,
-                now,
-                reason=f"Task failed ELB health checks in (target-group "
-                f"{self._target_group(service)})",
-                stop_code="ServiceSchedulerInitiated",
-                exit_code=137,
-            )
+            self._event(service, failure.health_event)
+        self._stop(
+            task,
+            now,
+            reason=failure.reason,
+            stop_code=failure.stop_code,
+            exit_code=failure.exit_code,
+            container_reason=failure.container_reason,
+        )
         self._event(service, f"has stopped 1 running tasks: (task {task.task_id}).")
+        deployment = next((d for d in service.deployments if d.id == task.deployment_id), None)
         if deployment is not None:
             deployment.failed_tasks += 1
             if deployment.failed_tasks == failure_threshold(deployment.desired_count):
                 self.transitions.append((now, deployment.id, "FAILED_TASKS_AT_THRESHOLD"))
             deployment.updated_at = now
             deployment.next_launch_at = now + self.timings.relaunch_delay
-
-    @staticmethod
-    def _target_group(service: SimService) -> str:
-        prefix = service.cluster_arn.partition(":cluster/")[0].replace(
-            ":ecs:", ":elasticloadbalancing:"
-        )
-        return f"{prefix}:targetgroup/{service.name}/0123456789abcdef"
 
     def _step(self, service: SimService) -> None:
         now = self._now
@@ -601,60 +410,16 @@ class RolloutModel:
         self._event(service, f"(deployment {primary.id}) deployment completed.")
         self._event(service, "has reached a steady state.")
 
-    # ----------------------------------------------------------------- API shapes
-    def describe_deployment(
-        self, service: SimService, deployment: SimDeployment, launch_type: str = "FARGATE"
-    ) -> dict[str, Any]:
-        tasks = [t for t in service.tasks if t.deployment_id == deployment.id]
-        return {
-            "id": deployment.id,
-            "status": deployment.status,
-            "taskDefinition": deployment.task_definition,
-            "desiredCount": deployment.desired_count,
-            "pendingCount": sum(t.last_status == "PENDING" and t.live for t in tasks),
-            "runningCount": sum(t.last_status == "RUNNING" for t in tasks),
-            "failedTasks": deployment.failed_tasks,
-            "createdAt": self.epoch_seconds(deployment.created_at),
-            "updatedAt": self.epoch_seconds(deployment.updated_at),
-            "launchType": launch_type,
-            "rolloutState": deployment.rollout_state,
-            "rolloutStateReason": deployment.rollout_state_reason,
-        }
-
+    # ----------------------------------------------------------------- the API's view
     def overlay_service(self, service: SimService, base: dict[str, Any]) -> dict[str, Any]:
         """The moto Service shape with the scheduler's live state laid over it."""
-        launch_type = str(base.get("launchType", "FARGATE"))
-        deployments = [
-            self.describe_deployment(service, d, launch_type) for d in service.deployments
-        ]
-        return {
-            **base,
-            "taskDefinition": service.primary.task_definition,
-            "desiredCount": service.desired_count,
-            "runningCount": sum(d["runningCount"] for d in deployments),
-            "pendingCount": sum(d["pendingCount"] for d in deployments),
-            "deployments": deployments,
-            "events": list(service.events),
-            "deploymentConfiguration": {
-                **base.get("deploymentConfiguration", {}),
-                "deploymentCircuitBreaker": {
-                    "enable": service.circuit_breaker,
-                    "rollback": service.rollback,
-                },
-            },
-        }
+        return service_shape(service, base, self.epoch_seconds)
 
     def list_task_arns(
         self, service: SimService | None, desired_status: str, started_by: str | None
     ) -> list[str]:
         services = [service] if service else list(self.services.values())
-        return [
-            t.arn
-            for s in services
-            for t in s.tasks
-            if t.desired_status == desired_status
-            and (started_by is None or t.deployment_id == started_by)
-        ]
+        return task_arns(services, desired_status, started_by)
 
     def find_task(self, arn_or_id: str) -> SimTask | None:
         for service in self.services.values():
@@ -664,43 +429,7 @@ class RolloutModel:
         return None
 
     def describe_task(self, task: SimTask) -> dict[str, Any]:
-        shape: dict[str, Any] = {
-            "taskArn": task.arn,
-            "clusterArn": task.service.cluster_arn,
-            "taskDefinitionArn": task.task_definition,
-            "group": f"service:{task.service.name}",
-            "startedBy": task.deployment_id,
-            "lastStatus": task.last_status,
-            "desiredStatus": task.desired_status,
-            "healthStatus": task.health,
-            "launchType": "FARGATE",
-            "createdAt": self.epoch_seconds(task.created_at),
-            "containers": [
-                {
-                    "containerArn": task.arn.replace(":task/", ":container/", 1)
-                    + "/"
-                    + c.info.name,
-                    "taskArn": task.arn,
-                    "name": c.info.name,
-                    "image": c.info.image,
-                    "lastStatus": c.last_status,
-                    **({"exitCode": c.exit_code} if c.exit_code is not None else {}),
-                    **({"reason": c.reason} if c.reason else {}),
-                }
-                for c in task.containers
-            ],
-        }
-        for key, value in (
-            ("startedAt", task.started_at),
-            ("stoppingAt", task.stopping_at),
-            ("stoppedAt", task.stopped_at),
-        ):
-            if value is not None:
-                shape[key] = self.epoch_seconds(value)
-        if task.stopped_reason:
-            shape["stoppedReason"] = task.stopped_reason
-            shape["stopCode"] = task.stop_code
-        return shape
+        return task_shape(task, self.epoch_seconds)
 
     def take_logs(self) -> list[LogRecord]:
         records, self.log_outbox = self.log_outbox, []

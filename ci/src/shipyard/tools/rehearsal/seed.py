@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shipyard.decide import topology
 from shipyard.tools.rehearsal.front import moto_session
 
 ASSUME_ECS_TASKS = json.dumps(
@@ -82,9 +83,9 @@ def seed_account(
     endpoint_url: str,
     *,
     cluster: str = "scidata",
-    services: tuple[str, ...] = ("tiles", "timeseries"),
+    services: tuple[str, ...] = topology.ROLES,
     repository: str | None = None,
-    region: str = "ap-southeast-2",
+    region: str = topology.REGION,
     desired_count: int = 2,
     circuit_breaker: bool = True,
     containers: Mapping[str, str] | None = None,
@@ -102,61 +103,71 @@ def seed_account(
     repository = repository or f"{cluster}-gridserve"
     session = _session(region)
     iam = session.client("iam", endpoint_url=endpoint_url)
-    logs = session.client("logs", endpoint_url=endpoint_url)
-    ecr = session.client("ecr", endpoint_url=endpoint_url)
-    ecs = session.client("ecs", endpoint_url=endpoint_url)
-    roles = {}
-    for role in (f"{cluster}-task-execution", f"{cluster}-task"):
-        roles[role] = iam.create_role(RoleName=role, AssumeRolePolicyDocument=ASSUME_ECS_TASKS)[
-            "Role"
-        ]["Arn"]
+    execution_role, task_role = (
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=ASSUME_ECS_TASKS)["Role"]["Arn"]
+        for role in (f"{cluster}-task-execution", f"{cluster}-task")
+    )
     log_group = f"/ecs/{cluster}"
-    logs.create_log_group(logGroupName=log_group)
-    ecr.create_repository(repositoryName=repository)
+    session.client("logs", endpoint_url=endpoint_url).create_log_group(logGroupName=log_group)
+    session.client("ecr", endpoint_url=endpoint_url).create_repository(repositoryName=repository)
     image = push_image(endpoint_url, region, repository, "v1")
+    ecs = session.client("ecs", endpoint_url=endpoint_url)
     ecs.create_cluster(clusterName=cluster)
     for service in services:
-        definition: dict[str, Any] = {
-            "name": named[service],
-            "image": image,
-            "essential": True,
-            "memory": 512,
-            "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
-            "environment": [{"name": "GRIDSERVE_ROLE", "value": service}],
-            "logConfiguration": {
-                "logDriver": "awslogs",
-                "options": {
-                    "awslogs-group": log_group,
-                    "awslogs-region": region,
-                    "awslogs-stream-prefix": service,
-                },
-            },
-        }
+        app = _app_container(named[service], service, image, log_group, region)
         ecs.register_task_definition(
             family=f"{cluster}-{service}",
-            containerDefinitions=[definition, *(dict(sidecar) for sidecar in sidecars)],
-            executionRoleArn=roles[f"{cluster}-task-execution"],
-            taskRoleArn=roles[f"{cluster}-task"],
+            containerDefinitions=[app, *(dict(sidecar) for sidecar in sidecars)],
+            executionRoleArn=execution_role,
+            taskRoleArn=task_role,
             requiresCompatibilities=["FARGATE"],
             networkMode="awsvpc",
             cpu="256",
             memory="512",
             tags=[{"key": "project", "value": "scidata"}],
         )
-        ecs.create_service(
-            cluster=cluster,
-            serviceName=service,
-            taskDefinition=f"{cluster}-{service}",
-            desiredCount=desired_count,
-            launchType="FARGATE",
-            deploymentConfiguration={
-                "maximumPercent": 200,
-                "minimumHealthyPercent": 100,
-                "deploymentCircuitBreaker": {"enable": circuit_breaker, "rollback": True},
-            },
-        )
+        _create_service(ecs, cluster, service, desired_count, circuit_breaker)
     uri = image.split("@", 1)[0]
     return SeededAccount(cluster, services, named, repository, uri, image, log_group, region)
+
+
+def _create_service(
+    ecs: Any, cluster: str, service: str, desired_count: int, circuit_breaker: bool
+) -> None:
+    """The service on its task definition's latest revision, with the circuit breaker (and its
+    rollback) as terraform sets it."""
+    ecs.create_service(
+        cluster=cluster,
+        serviceName=service,
+        taskDefinition=f"{cluster}-{service}",
+        desiredCount=desired_count,
+        launchType="FARGATE",
+        deploymentConfiguration={
+            "maximumPercent": 200,
+            "minimumHealthyPercent": 100,
+            "deploymentCircuitBreaker": {"enable": circuit_breaker, "rollback": True},
+        },
+    )
+
+
+def _app_container(name: str, role: str, image: str, log_group: str, region: str) -> dict[str, Any]:
+    """The service's application container, as terraform's task definition has it."""
+    return {
+        "name": name,
+        "image": image,
+        "essential": True,
+        "memory": 512,
+        "portMappings": [{"containerPort": topology.APP_PORT, "protocol": "tcp"}],
+        "environment": [{"name": "GRIDSERVE_ROLE", "value": role}],
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": log_group,
+                "awslogs-region": region,
+                "awslogs-stream-prefix": role,
+            },
+        },
+    }
 
 
 def _session(region: str) -> Any:

@@ -1,0 +1,161 @@
+"""The pipeline's images as the kit builds them: recipes, slim root filesystems, written files."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from shipyard_kit.digests import digest
+from shipyard_kit.settings import (
+    IMAGE_PREFIX,
+    REGISTRY,
+    REPO,
+    SLIM_DPKG_FILTER,
+    SUITE,
+    KitError,
+)
+
+
+def debian_mirror(sources: Iterable[str]) -> str:
+    """The Debian archive URI this machine's apt uses for the bookworm suite."""
+    for text in sources:
+        for stanza in text.split("\n\n"):
+            fields = dict(
+                line.split(":", 1)
+                for line in stanza.splitlines()
+                if ":" in line and not line.startswith("#")
+            )
+            suites = fields.get("Suites", "").split()
+            if SUITE in suites and "URIs" in fields:
+                return fields["URIs"].split()[0].strip()
+        for line in text.splitlines():
+            words = line.split()
+            if len(words) >= 3 and words[0] == "deb" and words[2] == SUITE:
+                return words[1]
+    raise KitError(
+        f"no apt source for Debian {SUITE} found in /etc/apt; add one (debootstrap needs it)"
+    )
+
+
+@dataclass(frozen=True)
+class ImageRecipe:
+    """One pipeline image: a Debian rootfs plus what is installed on top."""
+
+    name: str  # the SHIPYARD_IMAGE_<NAME> it overrides
+    reference: str
+    packages: tuple[str, ...]
+    pip: tuple[str, ...] = ()
+    pip_lock: str | None = None  # a hash-pinned lock file under the repo
+    go_binaries: tuple[str, ...] = ()  # files from the kit's bin dir, into /usr/local/bin
+    changes: tuple[str, ...] = ()  # Dockerfile instructions for docker import
+    # A root filesystem without what SLIM_DPKG_FILTER excludes. Not in repr: inputs() adds it
+    # only when set, so the digests (and stamps) of the other images do not depend on it.
+    slim: bool = field(default=False, repr=False)
+
+    def inputs(self, extra: str) -> str:
+        lock = (REPO / self.pip_lock).read_text() if self.pip_lock else ""
+        return digest(repr(self), lock, extra, *(["slim"] if self.slim else []))
+
+
+def image_recipes(versions: Mapping[str, str], uv_version: str) -> list[ImageRecipe]:
+    """The images the pipeline runs, as honest local stand-ins for the official ones.
+
+    Entrypoints follow the official images so each is a drop-in replacement.
+    """
+    python_env = ("ENV PYTHONUNBUFFERED=1", "ENV PIP_BREAK_SYSTEM_PACKAGES=1")
+    python_pkgs = ("ca-certificates", "python3", "python3-pip", "python3-venv", "git")
+    return [
+        ImageRecipe(
+            "PYTHON",
+            f"{IMAGE_PREFIX}/python:3.11-{SUITE}",
+            python_pkgs,
+            pip=(f"uv=={uv_version}",),
+            changes=(*python_env, 'CMD ["python3"]'),
+        ),
+        # Like python:3.11-slim, which the app's Dockerfile builds on: Python with its venv
+        # module (pip comes into the venv from ensurepip's wheel) and CA certificates; no pip,
+        # git, documentation or translations.
+        ImageRecipe(
+            "APP_BASE",
+            f"{IMAGE_PREFIX}/app-base:3.11-slim-{SUITE}",
+            ("ca-certificates", "python3", "python3-venv"),
+            changes=("ENV LANG=C.UTF-8", 'CMD ["python3"]'),
+            slim=True,
+        ),
+        ImageRecipe(
+            "CHECKOV",
+            f"{IMAGE_PREFIX}/checkov:{versions['CHECKOV']}",
+            python_pkgs,
+            pip_lock="scripts/tools/checkov.lock",
+            changes=(*python_env, 'ENTRYPOINT ["checkov"]'),
+        ),
+        ImageRecipe(
+            "MOTO",
+            f"{IMAGE_PREFIX}/moto:{versions['MOTO']}",
+            python_pkgs,
+            pip=(f"moto[server]=={versions['MOTO']}",),
+            changes=(
+                *python_env,
+                "EXPOSE 5000",
+                'ENTRYPOINT ["/usr/local/bin/moto_server", "-H", "0.0.0.0"]',
+            ),
+        ),
+        ImageRecipe(
+            "TERRAFORM_DOCS",
+            f"{IMAGE_PREFIX}/terraform-docs:{versions['TERRAFORM_DOCS']}",
+            ("ca-certificates", "git"),
+            go_binaries=("terraform-docs",),
+            changes=('ENTRYPOINT ["terraform-docs"]',),
+        ),
+        ImageRecipe(
+            "GIT",
+            f"{IMAGE_PREFIX}/git:{SUITE}",
+            ("ca-certificates", "git"),
+            changes=('ENTRYPOINT ["git"]',),
+        ),
+    ]
+
+
+def python_runtime_settings(recipes: Sequence[ImageRecipe], uv_version: str) -> str:
+    """kit.json in the Python SDK image: the image the runtime starts from (and takes uv from)."""
+    [python] = [r for r in recipes if r.name == "PYTHON"]
+    return json.dumps({"pythonImage": python.reference, "uvVersion": uv_version}, indent=2) + "\n"
+
+
+def slim_excludes(path: str) -> bool:
+    """Whether dpkg, filtered by SLIM_DPKG_FILTER, leaves out `path` (absolute, in the image).
+
+    dpkg's last matching rule wins; its patterns are fnmatch patterns where `*` matches `/`.
+    """
+    excluded = False
+    for rule, pattern in SLIM_DPKG_FILTER:
+        if fnmatch.fnmatchcase(path, pattern):
+            excluded = rule == "path-exclude"
+    return excluded
+
+
+def slim_dpkg_config() -> str:
+    lines = ["# Written by kit/provision: leave out what Debian's slim images leave out."]
+    lines += [f"{rule} {pattern}" for rule, pattern in SLIM_DPKG_FILTER]
+    return "\n".join(lines) + "\n"
+
+
+def images_env(recipes: Sequence[ImageRecipe]) -> str:
+    lines = [
+        "# Written by kit/provision: the pipeline's images as built into the kit's local registry.",
+        "# Point SHIPYARD_IMAGES at this file (kit/provision --print-env does).",
+    ]
+    lines += [f"SHIPYARD_IMAGE_{r.name}={r.reference}" for r in recipes]
+    return "\n".join(lines) + "\n"
+
+
+def engine_json() -> str:
+    # The engine's default keeps 20 % of the disk free; on a shared CI disk that is often
+    # already less, and the engine then prunes the whole pipeline cache after every session.
+    gc = {"minFreeSpace": "5GB", "reservedSpace": "10GB"}
+    return (
+        json.dumps({"gc": gc, "registries": {REGISTRY: {"http": True, "insecure": True}}}, indent=2)
+        + "\n"
+    )

@@ -1,0 +1,130 @@
+"""The Python SDK runtime image: PyPI's dagger-io vendored as dagger vendors it, packed as OCI."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import re
+import shutil
+import tarfile
+from pathlib import Path
+
+from shipyard_kit.settings import REPO, SDK_DEVELOPMENT_TABLES, SDK_LOCK, KitError
+from shipyard_kit.shell import run, say
+
+
+def sdk_lock_version(lock: str) -> str:
+    """The dagger-io version pinned by the Python runtime's SDK lock."""
+    match = re.search(r"^dagger-io==(\S+) ", lock, re.MULTILINE)
+    if not match:
+        raise KitError(f"{SDK_LOCK.relative_to(REPO)} pins no dagger-io==X --hash=sha256:...")
+    return match.group(1)
+
+
+def vendored_sdk_pyproject(pyproject: str) -> str:
+    """dagger-io's pyproject.toml as dagger's runtime vendors it: version 0.0.0 (the SDK's
+    source tree has no release version) and without the tables that only serve dagger's own
+    development of the SDK (a `codegen` workspace member that PyPI's sdist does not ship)."""
+    text, count = re.subn(
+        r'^version = "[^"]*"$', 'version = "0.0.0"', pyproject, count=1, flags=re.MULTILINE
+    )
+    if count != 1:
+        raise KitError("dagger-io's pyproject.toml has no `version = ...` line to vendor")
+    for table in SDK_DEVELOPMENT_TABLES:
+        text = re.sub(rf"^\[{re.escape(table)}\]\n(?:(?!\[).*\n)*", "", text, flags=re.MULTILINE)
+    return text
+
+
+def vendor_python_sdk(target: Path, lock: str, scratch: Path) -> None:
+    """PyPI's dagger-io sdist (hash-checked against `lock`) unpacked into `target`, its
+    pyproject.toml as dagger's runtime vendors it."""
+    downloads = scratch / "downloads"
+    (scratch / "dagger-io.lock").write_text(lock)
+    say("  pip download dagger-io (sdist, hash-checked)")
+    run(
+        [
+            "python3",
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--no-binary",
+            "dagger-io",
+            "--require-hashes",
+            "-r",
+            str(scratch / "dagger-io.lock"),
+            "-d",
+            str(downloads),
+        ],
+        capture=True,
+    )
+    [sdist] = downloads.glob("dagger_io-*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        tar.extractall(scratch / "sdist", filter="data")
+    [unpacked] = (scratch / "sdist").iterdir()
+    shutil.copytree(unpacked, target)
+    pyproject = target / "pyproject.toml"
+    pyproject.write_text(vendored_sdk_pyproject(pyproject.read_text()))
+
+
+def deterministic_tar_gz(root: Path) -> tuple[bytes, str]:
+    """`root` as a gzipped tar with fixed owners and times, and the uncompressed tar's digest
+    (the layer's diff ID), so the same files always give the same image digest."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for path in sorted(root.rglob("*")):
+            info = tar.gettarinfo(str(path), arcname=str(path.relative_to(root)))
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            info.mtime = 0
+            if info.isfile():
+                with path.open("rb") as stream:
+                    tar.addfile(info, stream)
+            else:
+                tar.addfile(info)
+    uncompressed = raw.getvalue()
+    compressed = gzip.compress(uncompressed, mtime=0)
+    return compressed, "sha256:" + hashlib.sha256(uncompressed).hexdigest()
+
+
+def oci_image_blobs(layer: bytes, diff_id: str) -> tuple[str, dict[str, bytes]]:
+    """A one-layer OCI image: its manifest digest and every blob by digest."""
+
+    def blob(data: bytes) -> tuple[str, bytes]:
+        return "sha256:" + hashlib.sha256(data).hexdigest(), data
+
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {},
+            "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+        },
+        sort_keys=True,
+    ).encode()
+    config_digest, _ = blob(config)
+    layer_digest, _ = blob(layer)
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": config_digest,
+                "size": len(config),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": layer_digest,
+                    "size": len(layer),
+                }
+            ],
+        },
+        sort_keys=True,
+    ).encode()
+    manifest_digest, _ = blob(manifest)
+    return manifest_digest, {config_digest: config, layer_digest: layer, manifest_digest: manifest}

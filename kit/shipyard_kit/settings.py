@@ -1,0 +1,78 @@
+"""Where the kit keeps things and what it runs: paths, names, flags, package lists."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+KIT = REPO / "kit"
+STATE = Path(os.environ.get("SHIPYARD_KIT_STATE", "/var/lib/shipyard-kit"))
+ENGINE_CONTAINER = "shipyard-engine"  # never "dagger-engine-*": the CLI deletes those
+ENGINE_VOLUME = "shipyard-engine-state"
+REGISTRY = "localhost:5000"
+REGISTRY_LISTEN = "127.0.0.1:5000"
+IMAGE_PREFIX = f"{REGISTRY}/shipyard"
+DAGGER_MODULE = "github.com/dagger/dagger"
+SUITE = "bookworm"
+# Proxy-served modules whose checksums the checksum database reachable here does not answer.
+UNSUMMED_MODULES = "github.com/vito/bubbline,github.com/jedevc/go-libsecret,go.etcd.io/bbolt"
+# Dagger's engine sets these capabilities on nested containers; the VM's bounding set lacks
+# CAP_SYS_RESOURCE, so --privileged fails and this set is the most we can grant.
+ENGINE_RUN_FLAGS = (
+    "--cap-add",
+    "ALL",
+    "--cap-drop",
+    "SYS_RESOURCE",
+    "--security-opt",
+    "seccomp=unconfined",
+    "--security-opt",
+    "apparmor=unconfined",
+    "--security-opt",
+    "systempaths=unconfined",
+    "--device-cgroup-rule",
+    "a *:* rwm",
+    "-v",
+    "/sys/fs/cgroup:/sys/fs/cgroup",
+    # Host networking: the registry on the host's loopback is then `localhost:5000` for the
+    # engine too, for pulls and for publish alike.
+    "--network",
+    "host",
+)
+ENGINE_PACKAGES = (
+    "runc",
+    "containernetworking-plugins",
+    "dnsmasq-base",
+    "iptables",
+    "tini",
+    "git",
+    "ca-certificates",
+)
+CNI_PLUGINS = ("bridge", "loopback", "firewall", "host-local")
+# Where a pip lock is copied inside an image's root filesystem while pip runs (then removed).
+LOCK_IN_ROOTFS = "/root/requirements.lock"
+# What Debian's official slim images leave out (debuerreotype's dpkg filter), in dpkg's
+# path-exclude/path-include syntax: documentation, manuals and translations. A slim root
+# filesystem has these removed and the filter installed, so later installs stay slim too.
+SLIM_DPKG_FILTER = (
+    ("path-exclude", "/usr/share/doc/*"),
+    ("path-include", "/usr/share/doc/*/copyright"),
+    ("path-exclude", "/usr/share/groff/*"),
+    ("path-exclude", "/usr/share/info/*"),
+    ("path-exclude", "/usr/share/linda/*"),
+    ("path-exclude", "/usr/share/lintian/overrides/*"),
+    ("path-exclude", "/usr/share/locale/*"),
+    ("path-exclude", "/usr/share/man/*"),
+)
+SLIM_DPKG_CONFIG = "etc/dpkg/dpkg.cfg.d/slim"
+# The kit's Python SDK runtime (`dagger call` on `"sdk": "python"`): a Dang module and its
+# helpers, packed with PyPI's dagger-io as an OCI image into the engine's builtin content store.
+PYTHON_RUNTIME = KIT / "python-runtime"
+SDK_LOCK = PYTHON_RUNTIME / "dagger-io.lock"
+BUILTIN_CONTENT = "usr/local/share/dagger/content"
+PYTHON_SDK_DIGEST_ENV = "DAGGER_PYTHON_SDK_MANIFEST_DIGEST"
+SDK_DEVELOPMENT_TABLES = ("dependency-groups", "tool.uv.sources", "tool.uv.workspace")
+
+
+class KitError(RuntimeError):
+    """A provisioning step cannot go on; the message names the step and the fix."""

@@ -1,0 +1,622 @@
+"""The provisioning steps, each skipped when its inputs match the stamp of its last run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from shipyard_kit.digests import Stamps, digest, file_digest, tree_digest
+from shipyard_kit.gomod import wrapper_go_mod
+from shipyard_kit.images import (
+    ImageRecipe,
+    debian_mirror,
+    engine_json,
+    image_recipes,
+    images_env,
+    python_runtime_settings,
+    slim_dpkg_config,
+    slim_excludes,
+)
+from shipyard_kit.pins import engine_version, image_tags, uv_version
+from shipyard_kit.sdk import (
+    deterministic_tar_gz,
+    oci_image_blobs,
+    sdk_lock_version,
+    vendor_python_sdk,
+)
+from shipyard_kit.settings import (
+    BUILTIN_CONTENT,
+    CNI_PLUGINS,
+    DAGGER_MODULE,
+    ENGINE_CONTAINER,
+    ENGINE_PACKAGES,
+    ENGINE_RUN_FLAGS,
+    ENGINE_VOLUME,
+    KIT,
+    LOCK_IN_ROOTFS,
+    PYTHON_RUNTIME,
+    PYTHON_SDK_DIGEST_ENV,
+    REGISTRY_LISTEN,
+    REPO,
+    SDK_LOCK,
+    SLIM_DPKG_CONFIG,
+    STATE,
+    SUITE,
+    UNSUMMED_MODULES,
+    KitError,
+)
+from shipyard_kit.shell import (
+    deb_installed,
+    http_ok,
+    output,
+    registry_has,
+    run,
+    say,
+    succeeds,
+    wait_for,
+)
+
+
+class Provisioner:
+    def __init__(self) -> None:
+        self.stamps = Stamps()
+        self.version = engine_version((REPO / "dagger.json").read_text())
+        self.bin = STATE / "bin"
+        self.apt_updated = False
+
+    # -- host packages and daemons
+
+    def apt_install(self, packages: Sequence[str]) -> None:
+        missing = [p for p in packages if not deb_installed(p)]
+        if not missing:
+            return
+        if not self.apt_updated:
+            say("apt-get update")
+            run(["apt-get", "update", "-qq"])
+            self.apt_updated = True
+        say(f"apt-get install {' '.join(missing)}")
+        run(
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+            env={"DEBIAN_FRONTEND": "noninteractive"},
+        )
+
+    def host_packages(self) -> None:
+        say("step 1/6: host packages (docker.io, debootstrap, docker-registry)")
+        self.apt_install(["docker.io", "debootstrap", "docker-registry"])
+
+    def docker_daemon(self) -> None:
+        say("step 2/6: docker daemon and local registry")
+        if succeeds(["docker", "info"]):
+            say("  dockerd already answers")
+        else:
+            log = STATE / "dockerd.log"
+            STATE.mkdir(parents=True, exist_ok=True)
+            say(f"  starting /usr/sbin/dockerd (log {log})")
+            self._spawn(["/usr/sbin/dockerd"], log)
+            wait_for("dockerd", lambda: succeeds(["docker", "info"]), 90, log)
+        if http_ok(f"http://{REGISTRY_LISTEN}/v2/"):
+            say(f"  registry already answers on {REGISTRY_LISTEN}")
+            return
+        storage = STATE / "registry"
+        storage.mkdir(parents=True, exist_ok=True)
+        config = STATE / "registry.yml"
+        config.write_text(
+            "version: 0.1\n"
+            "log: {level: warn}\n"
+            f"storage: {{filesystem: {{rootdirectory: {storage}}}, delete: {{enabled: true}}}}\n"
+            f"http: {{addr: '{REGISTRY_LISTEN}'}}\n"
+        )
+        log = STATE / "registry.log"
+        say(f"  starting docker-registry on {REGISTRY_LISTEN} (log {log})")
+        self._spawn(["/usr/bin/docker-registry", "serve", str(config)], log)
+        wait_for("docker-registry", lambda: http_ok(f"http://{REGISTRY_LISTEN}/v2/"), 30, log)
+
+    @staticmethod
+    def _spawn(args: Sequence[str], log: Path) -> None:
+        with log.open("ab") as sink:
+            subprocess.Popen(
+                list(args),
+                stdout=sink,
+                stderr=sink,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    # -- Go builds
+
+    def go_env(self) -> dict[str, str]:
+        return {
+            "CGO_ENABLED": "0",
+            "GOFLAGS": "-mod=mod",
+            "GONOSUMDB": UNSUMMED_MODULES,
+            "GOWORK": "off",
+        }
+
+    def dagger_binaries(self) -> None:
+        say(f"step 3/6: dagger CLI and engine binaries at {self.version} (Go, CGO_ENABLED=0)")
+        if not shutil.which("go"):
+            raise KitError("no Go toolchain on PATH; install Go >= 1.26 (dagger's go.mod needs it)")
+        gomod = STATE / "gomod"
+        kit_gomod = KIT / "gomod"
+        inputs = digest(self.version, tree_digest(kit_gomod), output(["go", "version"]))
+        names = ("dagger", "dagger-engine", "dagger-init", "dial-stdio", "dnsname")
+        if self.stamps.matches("binaries", inputs) and all((self.bin / n).exists() for n in names):
+            say("  up to date (cached)")
+            return
+        with tempfile.TemporaryDirectory() as empty:
+            info = json.loads(
+                output(
+                    ["go", "mod", "download", "-json", f"{DAGGER_MODULE}@{self.version}"],
+                    cwd=Path(empty),
+                    env=self.go_env(),
+                )
+            )
+        upstream = Path(info["GoMod"]).read_text()
+        if gomod.exists():
+            shutil.rmtree(gomod)
+        shutil.copytree(kit_gomod, gomod, ignore=shutil.ignore_patterns("patches"))
+        self.patched_dagger_source(Path(info["Dir"]), gomod / "dagger-src")
+        replacements = {
+            DAGGER_MODULE: "./dagger-src",
+            f"{DAGGER_MODULE}/engine/distconsts": "./distconsts",
+            "github.com/vito/midterm": "./shims/midterm",
+            "github.com/vito/tuist": "./shims/tuist",
+            "github.com/vito/tuist/teav1": "./shims/tuist-teav1",
+        }
+        (gomod / "go.mod").write_text(wrapper_go_mod(upstream, self.version, replacements))
+        ldflags = (
+            f"-s -w -X {DAGGER_MODULE}/engine.Version={self.version}"
+            f" -X {DAGGER_MODULE}/engine.Tag={self.version}"
+        )
+        self.bin.mkdir(parents=True, exist_ok=True)
+        for name, package, tags in (
+            ("dagger", "cmd/dagger", ""),
+            ("dagger-engine", "cmd/engine", "dfexcludepatterns,dfparents"),
+            ("dagger-init", "cmd/init", ""),
+            ("dial-stdio", "cmd/dialstdio", ""),
+            ("dnsname", "cmd/dnsname", ""),
+        ):
+            started = time.monotonic()
+            say(f"  go build {package} -> {self.bin / name}")
+            run(
+                [
+                    "go",
+                    "build",
+                    "-trimpath",
+                    "-tags",
+                    tags,
+                    "-ldflags",
+                    ldflags,
+                    "-o",
+                    str(self.bin / name),
+                    f"{DAGGER_MODULE}/{package}",
+                ],
+                cwd=gomod,
+                env=self.go_env(),
+            )
+            say(f"    {time.monotonic() - started:.0f}s")
+        self.stamps.record("binaries", inputs)
+
+    @staticmethod
+    def patched_dagger_source(source: Path, target: Path) -> None:
+        """Dagger's module with the Dang v2 SDK stubbed (its interpreter cannot be fetched).
+
+        `go build -overlay` refuses files in the module cache, so the module is copied.
+        """
+        shutil.copytree(source, target)
+        run(["chmod", "-R", "u+w", str(target)])
+        dang_v2 = target / "core/sdk/dang/v2"
+        for go_file in dang_v2.glob("*.go"):
+            go_file.unlink()
+        shutil.copy2(KIT / "gomod/patches/dangv2_sdk.go", dang_v2 / "sdk.go")
+
+    def terraform_docs(self, version: str) -> None:
+        module = "github.com/terraform-docs/terraform-docs"
+        inputs = digest(version, output(["go", "version"]))
+        target = self.bin / "terraform-docs"
+        if self.stamps.matches("terraform-docs", inputs) and target.exists():
+            return
+        say(f"  go build {module}@v{version}")
+        with tempfile.TemporaryDirectory() as empty:
+            info = json.loads(
+                output(
+                    ["go", "mod", "download", "-json", f"{module}@v{version}"],
+                    cwd=Path(empty),
+                    env={"GOWORK": "off"},
+                )
+            )
+        run(
+            ["go", "build", "-trimpath", "-ldflags", "-s -w", "-o", str(target), "."],
+            cwd=Path(info["Dir"]),
+            env={"CGO_ENABLED": "0", "GOWORK": "off", "GOFLAGS": ""},
+        )
+        self.stamps.record("terraform-docs", inputs)
+
+    # -- root filesystems
+
+    def rootfs(self, packages: Sequence[str], slim: bool = False) -> Path:
+        """A debootstrapped Debian minbase with `packages`, cached by its package list.
+
+        `slim` removes what SLIM_DPKG_FILTER excludes and installs that filter.
+        """
+        inputs = digest(
+            SUITE, *sorted(packages), self.mirror(), *([slim_dpkg_config()] if slim else [])
+        )
+        target = STATE / "rootfs" / inputs  # images with the same packages share one
+        if (target / ".complete").exists():
+            return target
+        if target.exists():
+            shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        cache = STATE / "debs"
+        cache.mkdir(parents=True, exist_ok=True)
+        say(f"  debootstrap {SUITE} minbase + {', '.join(packages)}")
+        started = time.monotonic()
+        run(
+            [
+                "debootstrap",
+                "--variant=minbase",
+                f"--include={','.join(packages)}",
+                f"--cache-dir={cache}",
+                SUITE,
+                str(target),
+                self.mirror(),
+            ],
+            env={"DEBIAN_FRONTEND": "noninteractive"},
+        )
+        self.trust_host_cas(target)
+        for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            for item in (target / junk).glob("*"):
+                if item.is_file():
+                    item.unlink()
+        if slim:
+            self.slim_down(target)
+        (target / ".complete").write_text(inputs)
+        say(f"    {time.monotonic() - started:.0f}s")
+        return target
+
+    @staticmethod
+    def slim_down(rootfs: Path) -> None:
+        removed = 0
+        for directory, subdirectories, files in os.walk(rootfs / "usr/share", topdown=False):
+            inside = "/" + str(Path(directory).relative_to(rootfs))
+            for name in files:  # symbolic links to directories included: walk does not follow
+                if slim_excludes(f"{inside}/{name}"):
+                    removed += (Path(directory) / name).lstat().st_size
+                    (Path(directory) / name).unlink()
+            for name in subdirectories:
+                path = Path(directory) / name
+                if path.is_symlink():
+                    if slim_excludes(f"{inside}/{name}"):
+                        path.unlink()
+                elif not any(path.iterdir()) and slim_excludes(f"{inside}/{name}"):
+                    path.rmdir()
+        (rootfs / SLIM_DPKG_CONFIG).write_text(slim_dpkg_config())
+        say(f"    slim: {removed / 1e6:.1f} MB of documentation and translations removed")
+
+    def mirror(self) -> str:
+        sources = [p.read_text() for p in Path("/etc/apt").glob("sources.list*") if p.is_file()]
+        sources += [p.read_text() for p in Path("/etc/apt/sources.list.d").glob("*.sources")]
+        sources += [p.read_text() for p in Path("/etc/apt/sources.list.d").glob("*.list")]
+        return debian_mirror(sources)
+
+    @staticmethod
+    def trust_host_cas(rootfs: Path) -> None:
+        """The machine reaches PyPI and Debian through a TLS-inspecting path: trust its CAs."""
+        target = rootfs / "usr/local/share/ca-certificates"
+        target.mkdir(parents=True, exist_ok=True)
+        for cert in Path("/usr/local/share/ca-certificates").rglob("*.crt"):
+            shutil.copy2(cert, target / cert.name)
+        if (rootfs / "usr/sbin/update-ca-certificates").exists():
+            run(["chroot", str(rootfs), "update-ca-certificates", "--fresh"], capture=True)
+
+    @staticmethod
+    def copy_tree(source: Path, target: Path) -> None:
+        if target.exists():
+            shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        run(["cp", "-a", str(source), str(target)])
+
+    @staticmethod
+    def import_rootfs(rootfs: Path, reference: str, changes: Sequence[str]) -> None:
+        tar = subprocess.Popen(
+            [
+                "tar",
+                "-C",
+                str(rootfs),
+                "--exclude=./.complete",
+                "--exclude=./proc/*",
+                "--exclude=./sys/*",
+                "--exclude=./dev/*",
+                "-c",
+                ".",
+            ],
+            stdout=subprocess.PIPE,
+        )
+        args = ["docker", "import"]
+        for change in changes:
+            args += ["--change", change]
+        result = subprocess.run(
+            [*args, "-", reference], stdin=tar.stdout, capture_output=True, check=False
+        )
+        tar.wait()
+        if result.returncode != 0 or tar.returncode != 0:
+            raise KitError(f"docker import {reference} failed: {result.stderr.decode()[-1000:]}")
+
+    # -- the engine
+
+    def engine_image(self) -> str:
+        say("step 4/6: engine image (Debian rootfs + the binaries)")
+        reference = f"shipyard-kit/dagger-engine:{self.version}"
+        base = self.rootfs(ENGINE_PACKAGES)
+        sdk_inputs = self.python_sdk_inputs()
+        inputs = digest(
+            base.name,
+            *(
+                file_digest(self.bin / n)
+                for n in ("dagger-engine", "dagger-init", "dial-stdio", "dnsname")
+            ),
+            engine_json(),
+            repr(ENGINE_RUN_FLAGS),
+            sdk_inputs,
+        )
+        if self.stamps.matches("engine-image", inputs) and succeeds(
+            ["docker", "image", "inspect", reference]
+        ):
+            say(f"  {reference} up to date (cached)")
+            return inputs
+        work = STATE / "work" / "engine"
+        self.copy_tree(base, work)
+        local = work / "usr/local/bin"
+        local.mkdir(parents=True, exist_ok=True)
+        for name in ("dagger-engine", "dagger-init", "dial-stdio"):
+            shutil.copy2(self.bin / name, local / name)
+        (local / "buildctl").symlink_to("dial-stdio")  # `container://` dials `buildctl dial-stdio`
+        (local / "runc").symlink_to("/usr/sbin/runc")
+        cni = work / "opt/cni/bin"
+        cni.mkdir(parents=True, exist_ok=True)
+        for plugin in CNI_PLUGINS:
+            shutil.copy2(work / "usr/lib/cni" / plugin, cni / plugin)
+        shutil.copy2(self.bin / "dnsname", cni / "dnsname")
+        for backend in ("xtables-legacy-multi", "xtables-nft-multi"):
+            link = work / "usr/bin" / backend
+            if not link.exists():
+                link.symlink_to(f"/usr/sbin/{backend}")
+        (work / "etc/dagger").mkdir(parents=True, exist_ok=True)
+        (work / "etc/dagger/engine.json").write_text(engine_json())
+        python_sdk = self.python_sdk_image(work / BUILTIN_CONTENT)
+        say(f"  docker import -> {reference}")
+        self.import_rootfs(
+            work,
+            reference,
+            (
+                'ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/dagger-engine"]',
+                "ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin",
+                f"ENV {PYTHON_SDK_DIGEST_ENV}={python_sdk}",
+                f"LABEL shipyard.kit.inputs={inputs}",
+            ),
+        )
+        shutil.rmtree(work)
+        self.stamps.record("engine-image", inputs)
+        return inputs
+
+    def python_sdk_inputs(self) -> str:
+        recipes = image_recipes(image_tags(), uv_version())
+        return digest(tree_digest(PYTHON_RUNTIME), python_runtime_settings(recipes, uv_version()))
+
+    def python_sdk_image(self, content: Path) -> str:
+        """The Python SDK runtime as an OCI image in the engine's builtin content store.
+
+        Its root: runtime/ (the Dang module the engine loads for `sdk: python`), its helpers,
+        kit.json, and sdk/ (PyPI's dagger-io, vendored as dagger's runtime vendors it).
+        Returns the manifest digest, which the engine finds in PYTHON_SDK_DIGEST_ENV.
+        """
+        lock = SDK_LOCK.read_text()
+        if sdk_lock_version(lock) != self.version.removeprefix("v"):
+            raise KitError(
+                f"{SDK_LOCK.relative_to(REPO)} pins dagger-io=="
+                f"{sdk_lock_version(lock)} but the engine is {self.version}; pin "
+                f"dagger-io=={self.version.removeprefix('v')} with its sdist's hash"
+            )
+        with tempfile.TemporaryDirectory() as scratch:
+            root = Path(scratch) / "root"
+            self.assemble_python_sdk(root, lock, Path(scratch))
+            layer, diff_id = deterministic_tar_gz(root)
+        manifest, blobs = oci_image_blobs(layer, diff_id)
+        store = content / "blobs" / "sha256"
+        store.mkdir(parents=True, exist_ok=True)
+        for blob_digest, data in blobs.items():
+            (store / blob_digest.removeprefix("sha256:")).write_bytes(data)
+        say(f"  python SDK runtime image {manifest}")
+        return manifest
+
+    def assemble_python_sdk(self, root: Path, lock: str, scratch: Path) -> None:
+        vendor_python_sdk(root / "sdk", lock, scratch)
+        shutil.copytree(
+            PYTHON_RUNTIME / "runtime",
+            root / "runtime",
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        )
+        for helper in ("discover.py", "entrypoint.py"):
+            shutil.copy2(PYTHON_RUNTIME / helper, root / helper)
+        recipes = image_recipes(image_tags(), uv_version())
+        (root / "kit.json").write_text(python_runtime_settings(recipes, uv_version()))
+
+    def engine_container(self, image_inputs: str) -> None:
+        say(f"step 5/6: engine container {ENGINE_CONTAINER}")
+        reference = f"shipyard-kit/dagger-engine:{self.version}"
+        current = output(
+            [
+                "docker",
+                "inspect",
+                "-f",
+                '{{index .Config.Labels "shipyard.kit.inputs"}} {{.State.Running}}',
+                ENGINE_CONTAINER,
+            ],
+            check=False,
+        )
+        if current == f"{image_inputs} true":
+            say("  already running with the current image")
+        else:
+            if current:
+                say("  replacing the old engine container")
+                run(["docker", "rm", "-f", ENGINE_CONTAINER], capture=True)
+            run(
+                [
+                    "docker",
+                    "run",
+                    "-d",
+                    "--name",
+                    ENGINE_CONTAINER,
+                    "--restart",
+                    "unless-stopped",
+                    *ENGINE_RUN_FLAGS,
+                    "-v",
+                    f"{ENGINE_VOLUME}:/var/lib/dagger",
+                    reference,
+                    "--debug",
+                ],
+                capture=True,
+            )
+        env = self.client_env()
+        wait_for(
+            "the engine (dagger core version)",
+            lambda: (
+                subprocess.run(
+                    [env["_EXPERIMENTAL_DAGGER_CLI_BIN"], "core", "version"],
+                    env={**os.environ, **env},
+                    capture_output=True,
+                    timeout=120,
+                    check=False,
+                ).returncode
+                == 0
+            ),
+            180,
+            None,
+        )
+        say("  engine answers")
+
+    # -- pipeline images
+
+    def pipeline_images(self) -> list[ImageRecipe]:
+        say("step 6/6: pipeline images in the local registry")
+        versions = image_tags()
+        recipes = image_recipes(versions, uv_version())
+        for recipe in recipes:
+            self.pipeline_image(recipe, versions)
+        (KIT / "images.env").write_text(images_env(recipes))
+        return recipes
+
+    def pipeline_image(self, recipe: ImageRecipe, versions: Mapping[str, str]) -> None:
+        if recipe.go_binaries:
+            self.terraform_docs(versions["TERRAFORM_DOCS"])
+        extra = "".join(file_digest(self.bin / b) for b in recipe.go_binaries)
+        inputs = recipe.inputs(digest(self.mirror(), extra))
+        step = "image-" + recipe.name.lower()
+        if self.stamps.matches(step, inputs) and registry_has(recipe.reference):
+            say(f"  {recipe.reference} up to date (cached)")
+            return
+        say(f"  building {recipe.reference}")
+        base = self.rootfs(recipe.packages, recipe.slim)
+        work = STATE / "work" / recipe.name.lower()
+        self.copy_tree(base, work)
+        if recipe.pip or recipe.pip_lock:
+            self.pip_install(work, recipe)
+        for binary in recipe.go_binaries:
+            shutil.copy2(self.bin / binary, work / "usr/local/bin" / binary)
+        self.import_rootfs(
+            work, recipe.reference, (*recipe.changes, f"LABEL shipyard.kit.inputs={inputs}")
+        )
+        shutil.rmtree(work)
+        run(["docker", "push", "-q", recipe.reference], capture=True)
+        self.stamps.record(step, inputs)
+
+    @staticmethod
+    def pip_install(rootfs: Path, recipe: ImageRecipe) -> None:
+        args = [
+            "chroot",
+            str(rootfs),
+            "env",
+            "PIP_CERT=/etc/ssl/certs/ca-certificates.crt",
+            "PIP_DISABLE_PIP_VERSION_CHECK=1",
+            "PIP_NO_CACHE_DIR=1",
+            "PIP_ROOT_USER_ACTION=ignore",
+            "HOME=/root",
+            "python3",
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--break-system-packages",
+        ]
+        shutil.copy2("/etc/resolv.conf", rootfs / "etc/resolv.conf")
+        if recipe.pip_lock:
+            shutil.copy2(REPO / recipe.pip_lock, rootfs / LOCK_IN_ROOTFS.lstrip("/"))
+            args += ["--require-hashes", "-r", LOCK_IN_ROOTFS]
+        args += list(recipe.pip)
+        say(f"    pip install {' '.join(recipe.pip) or recipe.pip_lock}")
+        # The host's pip settings (a local wheel directory) must not leak into the image.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+        result = subprocess.run(args, env=env, stdout=sys.stderr, stderr=sys.stderr, check=False)
+        (rootfs / LOCK_IN_ROOTFS.lstrip("/")).unlink(missing_ok=True)
+        if result.returncode != 0:
+            raise KitError(f"pip install for {recipe.reference} failed; see the output above")
+
+    # -- entry points
+
+    def client_env(self) -> dict[str, str]:
+        images = KIT / "images.env"
+        images_text = images.read_text() if images.exists() else ""
+        return {
+            "_EXPERIMENTAL_DAGGER_RUNNER_HOST": f"docker-container://{ENGINE_CONTAINER}",
+            "_EXPERIMENTAL_DAGGER_CLI_BIN": str(self.bin / "dagger"),
+            "SHIPYARD_IMAGES": str(KIT / "images.env"),
+            # The same lines as text: the repository's .env hands them to `dagger call` as the
+            # module's image overrides (dagger's user defaults), so README lines run verbatim.
+            "SHIPYARD_KIT_IMAGE_OVERRIDES": images_text,
+            # No telemetry endpoint is reachable here; the CLI would otherwise keep retrying.
+            "DO_NOT_TRACK": "1",
+        }
+
+    def up(self) -> None:
+        started = time.monotonic()
+        self.host_packages()
+        self.docker_daemon()
+        self.dagger_binaries()
+        inputs = self.engine_image()
+        self.engine_container(inputs)
+        self.pipeline_images()
+        say(f"ready in {time.monotonic() - started:.1f}s")
+
+    def status(self) -> int:
+        healthy = True
+        checks = {
+            "dockerd": succeeds(["docker", "info"]),
+            f"registry {REGISTRY_LISTEN}": http_ok(f"http://{REGISTRY_LISTEN}/v2/"),
+            f"engine container {ENGINE_CONTAINER}": output(
+                ["docker", "inspect", "-f", "{{.State.Running}}", ENGINE_CONTAINER], check=False
+            )
+            == "true",
+            "dagger CLI": (self.bin / "dagger").exists(),
+        }
+        for what, ok in checks.items():
+            print(f"{'ok  ' if ok else 'DOWN'} {what}")
+            healthy &= ok
+        return 0 if healthy else 1
+
+    def down(self) -> None:
+        if succeeds(["docker", "info"]):
+            say(f"removing container {ENGINE_CONTAINER} (its cache volume is kept)")
+            run(["docker", "rm", "-f", ENGINE_CONTAINER], capture=True, check=False)
+        for pattern, what in ((f"docker-registry serve {STATE}", "docker-registry"),):
+            pids = output(["pgrep", "-f", pattern], check=False).split()
+            for pid in pids:
+                say(f"stopping {what} (pid {pid})")
+                os.kill(int(pid), 15)
