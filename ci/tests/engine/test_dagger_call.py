@@ -78,15 +78,24 @@ def listed_functions(table: str) -> set[str]:
     return {line.split()[0] for line in lines[start + 1 :] if line}
 
 
+def called_function(words: list[str]) -> str:
+    """The function `dagger call WORDS` calls: the first word after the CLI's own switches
+    (`-i`, `--progress=plain`) and the module's own `--flag value` pairs (the credentials)."""
+    at = 0
+    while at < len(words) and words[at].startswith("-"):
+        switch = not words[at].startswith("--") or "=" in words[at]
+        at += 1 if switch else 2
+    return words[at] if at < len(words) else ""
+
+
 def named_functions(readme: str, workflow: str) -> set[str]:
-    """Every function the README calls (`dagger call NAME`) and the workflow's steps call."""
-    names = set(re.findall(r"dagger call ([a-z][a-z0-9-]*)", readme))
+    """Every function the README calls (`dagger call … NAME`) and the workflow's steps call."""
+    calls = re.findall(r"dagger call ([^`\n]*)", readme.replace("\\\n", " "))
     for job in yaml.safe_load(workflow)["jobs"].values():
         for step in job.get("steps", []):
-            call = (step.get("with") or {}).get("call")
-            if call:
-                names.add(call.split()[0])
-    return names
+            calls.append((step.get("with") or {}).get("call") or "")
+    names = {called_function(call.split()) for call in calls}
+    return {name for name in names if re.fullmatch(r"[a-z][a-z0-9-]*", name)}
 
 
 def failure(result: subprocess.CompletedProcess[str]) -> str:
@@ -99,9 +108,15 @@ def test_listed_functions_reads_the_name_column() -> None:
 
 
 def test_named_functions_come_from_readme_and_workflow() -> None:
-    readme = "run `dagger call scan` or `dagger call docs export --path .`"
-    workflow = "jobs:\n  j:\n    steps:\n      - with:\n          call: >-\n            go --x y\n"
-    assert named_functions(readme, workflow) == {"scan", "docs", "go"}
+    readme = (
+        "run `dagger call scan` or `dagger call docs export --path .` or `dagger call -i lint`\n"
+        "dagger call --aws-endpoint-url $URL --aws-access-key-id env:K \\\n  plan --cluster c\n"
+    )
+    workflow = (
+        "jobs:\n  j:\n    steps:\n      - with:\n          call: >-\n"
+        "            --aws-session-token env:T go --x y\n"
+    )
+    assert named_functions(readme, workflow) == {"scan", "docs", "lint", "plan", "go"}
 
 
 def test_dagger_functions_lists_every_function_the_readme_and_workflow_call() -> None:
