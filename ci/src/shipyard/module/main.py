@@ -164,7 +164,6 @@ F = TypeVar("F", bound=Callable[..., object])
 # Functions with side effects (pushes, deploys, messages) must run on every call: Dagger caches
 # function results by default, and a cached deploy silently does nothing.
 never_cached = cast(Callable[[F], F], function(cache="never"))  # type: ignore[call-overload]
-DEFAULT_REGION: Final = "ap-southeast-2"
 # A path, not a password: where the sign-in step writes it, inside a throwaway container.
 ECR_PASSWORD_FILE: Final = "/tmp/ecr-password"  # noqa: S105, S108
 
@@ -297,7 +296,7 @@ class Shipyard:
         ci: CiSource,
         cluster: Cluster,
         image: Annotated[str, Doc("Image to deploy, repo@sha256:digest (what publish returns)")],
-        region: Region = DEFAULT_REGION,
+        region: Region = topology.REGION,
         service: Services = None,
         container: Containers = None,
     ) -> str:
@@ -313,7 +312,7 @@ class Shipyard:
         ci: CiSource,
         cluster: Cluster,
         image: Annotated[str, Doc("Image to deploy, repo@sha256:digest (what publish returns)")],
-        region: Region = DEFAULT_REGION,
+        region: Region = topology.REGION,
         timeout: Annotated[float, Doc("Seconds each service's rollout may take")] = 900.0,
         service: Services = None,
         container: Containers = None,
@@ -328,7 +327,7 @@ class Shipyard:
         self,
         ci: CiSource,
         cluster: Cluster,
-        region: Region = DEFAULT_REGION,
+        region: Region = topology.REGION,
         from_report: Annotated[
             dagger.File | None,
             Doc(

@@ -7,10 +7,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from shipyard.decide import topology
 from shipyard.tools.deploy.errors import DeployError
 
-DEFAULT_SERVICES = ("tiles", "timeseries")
-DEFAULT_REGION = "ap-southeast-2"
+# The platform's services in deploy order, and its region: terraform's, defined once.
+DEFAULT_SERVICES = topology.ROLES
+DEFAULT_REGION = topology.REGION
 ECR_HOST = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$"
 )

@@ -25,6 +25,7 @@ import botocore.loaders  # type: ignore[import-untyped, unused-ignore]
 import botocore.session  # type: ignore[import-untyped, unused-ignore]
 import httpx
 
+from shipyard.decide import topology
 from shipyard.tools.rehearsal import ecr_images
 from shipyard.tools.rehearsal.ecs_state import ContainerInfo, LogRecord, SimService, Timings
 from shipyard.tools.rehearsal.faults import Fault
@@ -111,7 +112,7 @@ class RehearsalFront:
         self,
         moto_url: str,
         *,
-        region: str = "ap-southeast-2",
+        region: str = topology.REGION,
         faults: list[Fault] | None = None,
         clock: Callable[[], float] | None = None,
         timings: Timings | None = None,
