@@ -107,7 +107,7 @@ async def pull_request(shipyard: Shipyard) -> float:
         event="pull_request",
         ref="refs/pull/1/merge",
         git_sha="0" * 40,
-        **repository_sources("pipeline"),
+        **repository_sources("run-pipeline"),
     )
     await report.sync()
     return time.monotonic() - started
