@@ -1,4 +1,4 @@
-"""A real moto server per session, and per test a seeded account behind a rehearsal front."""
+"""Per test a seeded account behind a rehearsal front, on the session's moto server."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from shipyard.tools.deploy import Credentials, DeployConfig
 from shipyard.tools.rehearsal.front import RehearsalFront, ScaledClock, moto_session
-from shipyard.tools.rehearsal.local import moto_server, rehearsal_front
+from shipyard.tools.rehearsal.local import rehearsal_front
 from shipyard.tools.rehearsal.model import Fault, Timings
 from shipyard.tools.rehearsal.seed import SeededAccount, push_image, seed_account
 
@@ -23,12 +23,6 @@ POLL_SECONDS = 0.1
 # the suite runs faster.
 TEST_TIMINGS = Timings(healthy_after=10.0, unhealthy_after=15.0, drain=15.0)
 _names = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
 
 
 class FreezableClock:
