@@ -97,9 +97,10 @@ def wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"uvicorn did not answer on {base} within {STARTUP_SECONDS} s")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(dataset_dir: Path) -> Iterator[str]:
-    """The app under real uvicorn on a loopback port, as the ECS task and the smoke suite see it."""
+    """The app under real uvicorn on a loopback port, as the ECS task and the smoke suite see it.
+    One per session: its users only read, and each start costs an interpreter and the imports."""
     port = free_port()
     env = {
         **os.environ,

@@ -1,4 +1,4 @@
-"""A real moto server per session, and per test a seeded account behind a rehearsal front."""
+"""Per test a seeded account behind a rehearsal front, on the session's moto server."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from shipyard.tools.deploy import Credentials, DeployConfig
 from shipyard.tools.rehearsal.ecs_state import Timings
 from shipyard.tools.rehearsal.faults import Fault
 from shipyard.tools.rehearsal.front import RehearsalFront, ScaledClock, moto_session
-from shipyard.tools.rehearsal.local import moto_server, rehearsal_front
+from shipyard.tools.rehearsal.local import rehearsal_front
 from shipyard.tools.rehearsal.seed import SeededAccount, push_image, seed_account
 
 # 60 simulated seconds per real second: a healthy rollout (~35 s simulated) takes ~0.6 s and
@@ -24,12 +24,6 @@ POLL_SECONDS = 0.1
 # the suite runs faster.
 TEST_TIMINGS = Timings(healthy_after=10.0, unhealthy_after=15.0, drain=15.0)
 _names = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
 
 
 class FreezableClock:

@@ -86,9 +86,58 @@ async def test_test_runs_the_service_suite_with_coverage(dagger_client: dagger.C
     summary = await shipyard.test(**sources("test"))
     assert " passed in " in summary
     assert "coverage " in summary
-    coverage = await shipyard.coverage(**sources("coverage")).contents()
+    coverage = await (await shipyard.coverage(**sources("coverage"))).contents()
     assert "<coverage" in coverage
     assert "gridserve" in coverage
+
+
+def app_tests_subset(source: dagger.Directory, files: Mapping[str, str]) -> dagger.Directory:
+    """The app project with only a few quick test files of its own (and conftest.py), and the
+    extra `files` under app/tests: a whole suite per case would take minutes on a shared engine."""
+    tests = source.directory("app/tests")
+    kept = dagger.dag.directory()
+    for name in ("conftest.py", *QUICK_TEST_FILES):
+        kept = kept.with_file(name, tests.file(name))
+    for name, text in files.items():
+        kept = kept.with_new_file(name, text)
+    return source.without_directory("app/tests").with_directory("app/tests", kept)
+
+
+QUICK_TEST_FILES = ("test_grid.py", "test_render.py", "test_tiling.py")  # 4 + 10 + 7 tests
+
+
+async def test_a_failed_test_is_named_with_its_shard(dagger_client: dagger.Client) -> None:
+    # Recorded times put test_grid.py alone in shard 1; the new file weighs the median (1 s)
+    # and joins the other two in shard 2.
+    durations = {"app/tests/test_grid.py": 5, "app/tests/test_render.py": 1}
+    durations["app/tests/test_tiling.py"] = 1
+    source = app_tests_subset(
+        sources("test")["source"],
+        {
+            "durations.json": json.dumps(durations),
+            "test_shard_failure.py": "def test_answer():\n    assert 41 == 42\n",
+        },
+    )
+    with pytest.raises(StageFailed) as raised:
+        await Shipyard().test(source, shards=2)
+    lines = str(raised.value).splitlines()
+    assert lines[0] == (
+        "test: shard 2 of 2: FAILED app/tests/test_shard_failure.py::test_answer - assert 41 == 42"
+    )
+    assert lines[-1].startswith("1 failed, 21 passed in ")
+
+
+async def test_shards_combine_into_the_coverage_of_one_run(dagger_client: dagger.Client) -> None:
+    shipyard = Shipyard()
+    source = app_tests_subset(sources("test")["source"], {})
+    one = await shipyard.test(source, shards=1)
+    two = await shipyard.test(source, shards=2)
+    assert one.startswith("21 passed in ")
+    assert two.startswith("21 passed in ")
+    assert one.rpartition("; coverage ")[2] == two.rpartition("; coverage ")[2]
+    xml = await (await shipyard.coverage(source, shards=2)).contents()
+    assert 'gridserve/render.py"' in xml
+    assert 'gridserve/tiling.py"' in xml
 
 
 async def test_lint_passes_on_the_repository_and_catches_a_violation(

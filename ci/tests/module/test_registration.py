@@ -16,6 +16,7 @@ NEVER_CACHED = {"publish", "deploy", "rollback", "smoke", "notify", "run-pipelin
 STAGES = {
     "test",
     "coverage",
+    "test-durations",
     "lint",
     "build",
     "serve",

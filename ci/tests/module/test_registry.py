@@ -3,7 +3,6 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from shipyard.tools.registry import (
     routed,
     split_repository,
 )
-from shipyard.tools.rehearsal.local import moto_server
 
 ECR = "123456789012.dkr.ecr.ap-southeast-2.amazonaws.com"
 DIGEST = "sha256:" + "ab" * 32
@@ -82,12 +80,6 @@ def test_a_routed_host_is_pushed_to_at_its_route_and_others_stay() -> None:
         routed(f"{ECR}/gridserve-staging", routes) == "localhost:5000/rehearsal-1/gridserve-staging"
     )
     assert routed("ghcr.io/org/gridserve", routes) == "ghcr.io/org/gridserve"
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
 
 
 def ecr_login(

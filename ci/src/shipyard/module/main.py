@@ -16,7 +16,7 @@ from dagger import DefaultPath, Doc, Ignore, check, dag, function, generate, obj
 from shipyard.decide import pipeline_flow, topology
 from shipyard.decide.images import ImageCatalog
 from shipyard.decide.pipeline_flow import NotifyMessage, StageOutcome
-from shipyard.module import pr_stages, rehearsal, release, steps, toolchains
+from shipyard.module import pr_stages, rehearsal, release, steps, test_shards, toolchains
 from shipyard.module.release import Sources
 from shipyard.module.stages import DeployOutcome, Target
 from shipyard.tools import registry
@@ -118,6 +118,13 @@ CiSource = Annotated[
     DefaultPath("/ci"),
     Ignore(["tests", *_CACHES]),
 ]
+Shards = Annotated[
+    int,
+    Doc(
+        "How many containers the test suite is split across, side by side; 0: one per CPU core "
+        "of the engine"
+    ),
+]
 ToolLocks = Annotated[
     dagger.Directory,
     Doc("The hash-pinned locks of the pipeline's own tools, scripts/tools/*.lock"),
@@ -202,20 +209,19 @@ class Shipyard:
 
     @function
     @check
-    async def test(self, source: AppProject) -> str:
-        """Run the service's test suite with coverage; returns pytest's and coverage's totals."""
-        output = await self._tested(source).stdout()
-        return pipeline_flow.summarize_test_run(output)
+    async def test(self, source: AppProject, shards: Shards = 0) -> str:
+        """Run the service's tests with coverage in parallel shards; returns the merged totals."""
+        return await test_shards.summary(self._images(), source, shards)
 
     @function
-    def coverage(self, source: AppProject) -> dagger.File:
-        """The service's coverage report (Cobertura XML) from a test run."""
-        return self._tested(source).file("/src/coverage.xml")
+    async def coverage(self, source: AppProject, shards: Shards = 0) -> dagger.File:
+        """The service's coverage report (Cobertura XML), combined from the test run's shards."""
+        return await test_shards.coverage_xml(self._images(), source, shards)
 
-    def _tested(self, source: dagger.Directory) -> dagger.Container:
-        return toolchains.testing_environment(self._images(), source).with_exec(
-            ["pytest", "app/tests", "-m", "not engine", "-p", "no:cacheprovider", "-q"]
-        )
+    @function
+    async def test_durations(self, source: AppProject, shards: Shards = 0) -> dagger.File:
+        """Each test file's seconds in a run: the shards' app/tests/durations.json."""
+        return await test_shards.durations(self._images(), source, shards)
 
     @function
     @check
@@ -594,7 +600,7 @@ class Shipyard:
             sources.ci,
             inputs,
             sources.tool_locks.file("codecov.lock"),
-            self.coverage(sources.app_project),
+            await test_shards.coverage_xml(self._images(), sources.app_project, shards=0),
             sources.terraform,
         )
 

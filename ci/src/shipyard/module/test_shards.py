@@ -1,0 +1,139 @@
+"""The test stage as shards: one built test environment, one container per shard started from it
+side by side, and a last step that combines the shards' coverage into the one report.
+
+The plan (which files each shard runs) and the merged verdict come from
+:mod:`shipyard.decide.shards`; everything here is deterministic in the sources, so a re-run with
+no change is all cache hits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import dagger
+from dagger import dag
+
+from shipyard.decide import pipeline_flow
+from shipyard.decide import shards as plans
+from shipyard.decide.images import ImageCatalog
+from shipyard.module import steps, toolchains
+
+COVERAGE_DIR: Final = "/coverage"
+COVERAGE_XML: Final = "/src/coverage.xml"
+TEST_FILES: Final = ("app/tests/**/test_*.py", "app/tests/**/*_test.py")
+# Every phase of every test in the report (--durations-min=0), for the durations file.
+PYTEST: Final = (
+    "pytest",
+    "-m",
+    "not engine",
+    "-p",
+    "no:cacheprovider",
+    "-q",
+    "--durations=0",
+    "--durations-min=0",
+)
+COMBINE: Final = (
+    "coverage combine --quiet {files} && coverage xml --quiet -o {xml} && "
+    "coverage report --skip-covered"
+)
+
+
+@dataclass(frozen=True)
+class ShardedRun:
+    """Each shard's finished container, and the step that combined their coverage."""
+
+    shards: tuple[tuple[plans.Shard, dagger.Container], ...]
+    combined: dagger.Container
+
+    async def verdicts(self) -> plans.MergedRun:
+        """Wait for every shard (they run side by side: the combined step needs them all), then
+        read each one's verdict; a failed test comes back named with its shard."""
+        await self.combined.exit_code()
+        runs = [
+            plans.ShardRun(shard, await container.exit_code(), await container.stdout())
+            for shard, container in self.shards
+        ]
+        return plans.merge_runs(runs)
+
+    async def coverage_report(self) -> str:
+        """coverage's report over all shards; its TOTAL line is the run's coverage."""
+        exit_code = await self.combined.exit_code()
+        if exit_code != steps.PASSED:
+            output = await self.combined.stderr() or await self.combined.stdout()
+            raise steps.StageFailed(
+                f"coverage combine could not run (exit {exit_code}): {steps.tail(output, 5)}"
+            )
+        return await self.combined.stdout()
+
+    async def outputs(self) -> list[str]:
+        return [await container.stdout() for _, container in self.shards]
+
+
+async def engine_cores(images: ImageCatalog) -> int:
+    """How many CPUs the engine's containers get: the default shard count."""
+    probe = dag.container().from_(images.reference("PYTHON")).with_exec(["nproc"])
+    return max(1, int((await probe.stdout()).strip()))
+
+
+async def plan(
+    images: ImageCatalog, source: dagger.Directory, shards: int
+) -> tuple[plans.Shard, ...]:
+    """The shards for this source: its test files dealt by the committed durations."""
+    files = [path for pattern in TEST_FILES for path in await source.glob(pattern)]
+    durations = {}
+    if await source.exists(plans.DURATIONS_FILE):
+        durations = plans.parse_durations(await source.file(plans.DURATIONS_FILE).contents())
+    count = shards or await engine_cores(images)
+    return plans.plan_shards(files, durations, count)
+
+
+def sharded_run(environment: dagger.Container, shards: Sequence[plans.Shard]) -> ShardedRun:
+    """One container per shard from the same environment, each keeping its coverage data in its
+    own folder, and a step from that environment that combines them into the one report."""
+    started = []
+    combining = environment
+    for shard in shards:
+        data = f"{COVERAGE_DIR}/shard-{shard.number}"
+        container = (
+            environment.with_directory(data, dag.directory())
+            .with_env_variable("COVERAGE_FILE", f"{data}/.coverage")
+            .with_exec([*PYTEST, *shard.files], expect=dagger.ReturnType.ANY)
+        )
+        started.append((shard, container))
+        combining = combining.with_directory(data, container.directory(data))
+    # pytest-cov leaves one combined data file per shard, named as COVERAGE_FILE says.
+    files = " ".join(f"{COVERAGE_DIR}/shard-{shard.number}/.coverage" for shard in shards)
+    combined = combining.with_exec(
+        ["sh", "-c", COMBINE.format(files=files, xml=COVERAGE_XML)], expect=dagger.ReturnType.ANY
+    )
+    return ShardedRun(tuple(started), combined)
+
+
+async def tested(images: ImageCatalog, source: dagger.Directory, shards: int) -> ShardedRun:
+    environment = toolchains.testing_environment(images, source)
+    return sharded_run(environment, await plan(images, source, shards))
+
+
+async def summary(images: ImageCatalog, source: dagger.Directory, shards: int) -> str:
+    """pytest's totals over all shards and the combined coverage, as one run would print them;
+    a failure names each failed test with its shard."""
+    run = await tested(images, source, shards)
+    merged = await run.verdicts()
+    if not merged.passed:
+        raise steps.StageFailed(f"test: {merged.report()}")
+    return pipeline_flow.summarize_test_run(f"{merged.totals}\n{await run.coverage_report()}")
+
+
+async def coverage_xml(images: ImageCatalog, source: dagger.Directory, shards: int) -> dagger.File:
+    return (await tested(images, source, shards)).combined.file(COVERAGE_XML)
+
+
+async def durations(images: ImageCatalog, source: dagger.Directory, shards: int) -> dagger.File:
+    """The durations file as this run measured it, to commit in place of the old one."""
+    run = await tested(images, source, shards)
+    await run.combined.exit_code()
+    measured = plans.file_durations(await run.outputs())
+    name = plans.DURATIONS_FILE.rsplit("/", 1)[-1]
+    return dag.directory().with_new_file(name, plans.render_durations(measured)).file(name)
