@@ -167,6 +167,44 @@ Containers = Annotated[
     ),
 ]
 
+# run-pipeline's arguments: what the workflow passes from GitHub's context and its secrets.
+Event = Annotated[str, Doc("What triggered the run: pull_request, push or workflow_dispatch")]
+Ref = Annotated[str, Doc("The full git ref, e.g. refs/heads/main")]
+CommitUnderTest = Annotated[str, Doc("The commit under test; tags the released image")]
+Environment = Annotated[str, Doc("Where a release goes: staging or production")]
+PipelineConfig = Annotated[
+    str,
+    Doc("The environment's `terraform output -json pipeline` (cluster, services, containers, URL)"),
+]
+PromoteFrom = Annotated[
+    str,
+    Doc(
+        "Promote this image (repo@sha256:..., what staging's run published) into this "
+        "environment's repository by digest, instead of building and pushing"
+    ),
+]
+Webhook = Annotated[dagger.Secret | None, Doc("Chat webhook URL for the outcome")]
+GithubToken = Annotated[
+    dagger.Secret | None,
+    Doc("GitHub token: pushes the regenerated docs on a release, posts the report comment on a PR"),
+]
+CodecovToken = Annotated[
+    dagger.Secret | None, Doc("Codecov upload token (env:CODECOV_TOKEN); none skips the upload")
+]
+CodecovUrl = Annotated[str, Doc("Codecov's address; a self-hosted Codecov's enterprise URL")]
+InfracostKey = Annotated[
+    dagger.Secret | None,
+    Doc("Infracost API key (env:INFRACOST_API_KEY); none skips the cost diff"),
+]
+GithubRepository = Annotated[str, Doc("owner/name on GitHub (github.repository)")]
+PullRequest = Annotated[
+    int, Doc("The pull request's number (github.event.pull_request.number); 0: none")
+]
+BaseSha = Annotated[str, Doc("The pull request's base commit, the cost diff's before")]
+Branch = Annotated[str, Doc("The branch under test, for Codecov (github.head_ref)")]
+RunUrl = Annotated[str, Doc("This CI run's address, linked from the comment")]
+GithubApiUrl = Annotated[str, Doc("GitHub's REST API (github.api_url)")]
+
 F = TypeVar("F", bound=Callable[..., object])
 # Functions with side effects (pushes, deploys, messages) must run on every call: Dagger caches
 # function results by default, and a cached deploy silently does nothing.
@@ -500,11 +538,9 @@ class Shipyard:
     @never_cached
     async def run_pipeline(
         self,
-        event: Annotated[
-            str, Doc("What triggered the run: pull_request, push or workflow_dispatch")
-        ],
-        ref: Annotated[str, Doc("The full git ref, e.g. refs/heads/main")],
-        git_sha: Annotated[str, Doc("The commit under test; tags the released image")],
+        event: Event,
+        ref: Ref,
+        git_sha: CommitUnderTest,
         project: PythonProject,
         app_project: AppProject,
         app: AppSource,
@@ -513,52 +549,20 @@ class Shipyard:
         ci: CiSource,
         repo: RepoSource,
         tool_locks: ToolLocks,
-        environment: Annotated[str, Doc("Where a release goes: staging or production")] = "staging",
-        pipeline_config: Annotated[
-            str,
-            Doc(
-                "The environment's `terraform output -json pipeline` "
-                "(cluster, services, containers, URL)"
-            ),
-        ] = "",
-        promote_from: Annotated[
-            str,
-            Doc(
-                "Promote this image (repo@sha256:..., what staging's run published) into this "
-                "environment's repository by digest, instead of building and pushing"
-            ),
-        ] = "",
-        webhook: Annotated[dagger.Secret | None, Doc("Chat webhook URL for the outcome")] = None,
-        github_token: Annotated[
-            dagger.Secret | None,
-            Doc(
-                "GitHub token: pushes the regenerated docs on a release, posts the report "
-                "comment on a pull request"
-            ),
-        ] = None,
-        codecov_token: Annotated[
-            dagger.Secret | None,
-            Doc("Codecov upload token (env:CODECOV_TOKEN); none skips the upload"),
-        ] = None,
-        codecov_url: Annotated[
-            str, Doc("Codecov's address; a self-hosted Codecov's enterprise URL")
-        ] = "https://codecov.io",
-        infracost_api_key: Annotated[
-            dagger.Secret | None,
-            Doc("Infracost API key (env:INFRACOST_API_KEY); none skips the cost diff"),
-        ] = None,
-        repository: Annotated[str, Doc("owner/name on GitHub (github.repository)")] = "",
-        pull_request: Annotated[
-            int, Doc("The pull request's number (github.event.pull_request.number); 0: none")
-        ] = 0,
-        base_sha: Annotated[
-            str, Doc("The pull request's base commit, the cost diff's before")
-        ] = "",
-        branch: Annotated[str, Doc("The branch under test, for Codecov (github.head_ref)")] = "",
-        run_url: Annotated[str, Doc("This CI run's address, linked from the comment")] = "",
-        github_api_url: Annotated[
-            str, Doc("GitHub's REST API (github.api_url)")
-        ] = "https://api.github.com",
+        environment: Environment = "staging",
+        pipeline_config: PipelineConfig = "",
+        promote_from: PromoteFrom = "",
+        webhook: Webhook = None,
+        github_token: GithubToken = None,
+        codecov_token: CodecovToken = None,
+        codecov_url: CodecovUrl = "https://codecov.io",
+        infracost_api_key: InfracostKey = None,
+        repository: GithubRepository = "",
+        pull_request: PullRequest = 0,
+        base_sha: BaseSha = "",
+        branch: Branch = "",
+        run_url: RunUrl = "",
+        github_api_url: GithubApiUrl = "https://api.github.com",
     ) -> dagger.Directory:
         """Run what the event calls for (checks; on main a release); returns the report files."""
         flow = pipeline_flow.flow_for_event(event, ref)
@@ -570,7 +574,6 @@ class Shipyard:
                 registry.digest_address(promote_from.partition("@")[0], promote_from)
             plan = release.Release(self._target(config), promote_from)
         sources = Sources(project, app_project, app, terraform, docs_source, ci, repo, tool_locks)
-        secrets = release.Secrets(webhook, github_token)
         inputs = pr_stages.PullRequestInputs(
             git_sha=git_sha,
             repository=repository,
@@ -585,7 +588,7 @@ class Shipyard:
             github_token=github_token,
         )
         report, comment = await release.pipeline(
-            self, flow, plan, sources, secrets, git_sha, inputs
+            self, flow, plan, sources, release.Secrets(webhook, github_token), git_sha, inputs
         )
         return release.report_directory(report, comment)
 
