@@ -38,7 +38,10 @@ class Expectation:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class RolloutVerdict:
+    """Where one service's rollout stands and why (a stage's and a smoke check's verdicts are
+    other things: `decide.pipeline_flow.Verdict`, `tools.smoke.Verdict`)."""
+
     phase: Phase
     reason: str
 
@@ -57,7 +60,7 @@ def circuit_breaker_on(service: dict[str, Any]) -> bool:
     return bool((configuration.get("deploymentCircuitBreaker") or {}).get("enable"))
 
 
-def judge(service: dict[str, Any], expect: Expectation) -> Verdict:
+def judge(service: dict[str, Any], expect: Expectation) -> RolloutVerdict:
     """Decide a rollout from one DescribeServices answer."""
     deployments: list[dict[str, Any]] = service.get("deployments", [])
     ours = next((d for d in deployments if d.get("id") == expect.deployment_id), None)
@@ -70,7 +73,7 @@ def judge(service: dict[str, Any], expect: Expectation) -> Verdict:
     if ended is not None:
         return ended
     if ours is None:
-        return Verdict(
+        return RolloutVerdict(
             Phase.FAILED, f"deployment {expect.deployment_id} disappeared from the service"
         )
     return _progress(service, ours, expect)
@@ -81,7 +84,7 @@ def _failure_or_conflict(
     ours: dict[str, Any] | None,
     newcomers: list[dict[str, Any]],
     expect: Expectation,
-) -> Verdict | None:
+) -> RolloutVerdict | None:
     """Our deployment failed (and maybe was rolled back), or someone else started one."""
     primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
     rolled_back = (
@@ -93,22 +96,22 @@ def _failure_or_conflict(
     if ours is not None and ours.get("rolloutState") == "FAILED":
         reason = ours.get("rolloutStateReason") or "rolloutState FAILED"
         if rolled_back and primary is not None:
-            return Verdict(
+            return RolloutVerdict(
                 Phase.FAILED,
                 f"deployment {expect.deployment_id} failed ({reason}); the circuit breaker "
                 f"rolled the service back to {primary.get('taskDefinition')} "
                 f"(deployment {primary.get('id')})",
             )
-        return Verdict(Phase.FAILED, f"deployment {expect.deployment_id} failed: {reason}")
+        return RolloutVerdict(Phase.FAILED, f"deployment {expect.deployment_id} failed: {reason}")
     if ours is None and rolled_back and primary is not None:
-        return Verdict(
+        return RolloutVerdict(
             Phase.FAILED,
             f"deployment {expect.deployment_id} is gone and the service was rolled back to "
             f"{primary.get('taskDefinition')} (deployment {primary.get('id')})",
         )
     if newcomers:
         foreign = newcomers[0]
-        return Verdict(
+        return RolloutVerdict(
             Phase.CONFLICT,
             f"deployment {foreign.get('id')} (task definition {foreign.get('taskDefinition')}) "
             f"was started by someone else while {expect.deployment_id} was rolling out",
@@ -116,13 +119,13 @@ def _failure_or_conflict(
     return None
 
 
-def _progress(service: dict[str, Any], ours: dict[str, Any], expect: Expectation) -> Verdict:
+def _progress(service: dict[str, Any], ours: dict[str, Any], expect: Expectation) -> RolloutVerdict:
     """Our deployment, still there and not failed by ECS: done, failing for good, or going."""
     failed_tasks = int(ours.get("failedTasks") or 0)
     threshold = failure_threshold(int(ours.get("desiredCount") or 0))
     if not circuit_breaker_on(service) and failed_tasks >= threshold:
         # ECS would retry forever; apply the circuit breaker's own rule instead of waiting.
-        return Verdict(
+        return RolloutVerdict(
             Phase.FAILED,
             f"deployment {expect.deployment_id}: {failed_tasks} tasks failed (the circuit "
             f"breaker's threshold is {threshold}, but it is off, so ECS would keep retrying)",
@@ -134,12 +137,12 @@ def _progress(service: dict[str, Any], ours: dict[str, Any], expect: Expectation
         and ours.get("runningCount") == ours.get("desiredCount")
         and service.get("runningCount") == service.get("desiredCount")
     ):
-        return Verdict(
+        return RolloutVerdict(
             Phase.SUCCEEDED,
             f"deployment {expect.deployment_id} completed: {ours.get('runningCount')}/"
             f"{ours.get('desiredCount')} tasks running {expect.task_definition}",
         )
-    return Verdict(Phase.IN_PROGRESS, "rolling out")
+    return RolloutVerdict(Phase.IN_PROGRESS, "rolling out")
 
 
 def status_line(name: str, service: dict[str, Any], expect: Expectation) -> str:
@@ -163,7 +166,7 @@ def new_events(service: dict[str, Any], seen: set[str]) -> list[str]:
 
 @dataclass
 class WatchResult:
-    verdict: Verdict
+    verdict: RolloutVerdict
     seconds: float
     last_service: dict[str, Any] = field(default_factory=dict)
 
@@ -206,13 +209,15 @@ def watch(
         elapsed = clock() - started
         if clock() >= stop_at():
             return WatchResult(
-                Verdict(Phase.INTERRUPTED, f"stopped watching deployment {expect.deployment_id}"),
+                RolloutVerdict(
+                    Phase.INTERRUPTED, f"stopped watching deployment {expect.deployment_id}"
+                ),
                 elapsed,
                 service,
             )
         if elapsed >= timeout:
             return WatchResult(
-                Verdict(
+                RolloutVerdict(
                     Phase.TIMED_OUT,
                     f"deployment {expect.deployment_id} still {status_line(name, service, expect)}"
                     f" after {timeout:.0f} s; raise the timeout if the rollout is just slow",
