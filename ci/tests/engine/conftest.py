@@ -66,6 +66,28 @@ def engine_unreachable_reason(cli: Path) -> str | None:
 
 
 @pytest.fixture(scope="session")
+def dagger_cli_env() -> dict[str, str]:
+    """The environment a person's shell has after `source <(kit/provision --print-env)`: the
+    kit's `dagger` on PATH and its image overrides as the text `.env` hands to `dagger call`."""
+    env = dict(os.environ)
+    if not env.get("SHIPYARD_KIT_IMAGE_OVERRIDES") and env.get("SHIPYARD_IMAGES"):
+        env["SHIPYARD_KIT_IMAGE_OVERRIDES"] = Path(env["SHIPYARD_IMAGES"]).read_text()
+    missing = [
+        name
+        for name in ("_EXPERIMENTAL_DAGGER_CLI_BIN", "SHIPYARD_KIT_IMAGE_OVERRIDES")
+        if not env.get(name)
+    ]
+    if missing:
+        pytest.fail(
+            f"{', '.join(missing)} not set; run `source <(kit/provision --print-env)` first",
+            pytrace=False,
+        )
+    cli_dir = str(Path(env["_EXPERIMENTAL_DAGGER_CLI_BIN"]).parent)
+    env["PATH"] = os.pathsep.join([cli_dir, env.get("PATH", "")])
+    return env
+
+
+@pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
 

@@ -10,7 +10,6 @@ SHIPYARD_IMAGES) onto `--image-overrides`, so no line is edited.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -37,27 +36,8 @@ README_CALLS = (
 )
 
 
-def cli_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """The kit's client settings, with the image overrides as the text `.env` expects."""
-    env = dict(environ)
-    if not env.get("SHIPYARD_KIT_IMAGE_OVERRIDES") and env.get("SHIPYARD_IMAGES"):
-        env["SHIPYARD_KIT_IMAGE_OVERRIDES"] = Path(env["SHIPYARD_IMAGES"]).read_text()
-    missing = [
-        name
-        for name in ("_EXPERIMENTAL_DAGGER_CLI_BIN", "SHIPYARD_KIT_IMAGE_OVERRIDES")
-        if not env.get(name)
-    ]
-    if missing:
-        pytest.fail(
-            f"{', '.join(missing)} not set; run `source <(kit/provision --print-env)` first",
-            pytrace=False,
-        )
-    return env
-
-
-def run_line(line: str) -> subprocess.CompletedProcess[str]:
+def run_line(line: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
     """One README line, as a person types it, in the repository's root."""
-    env = cli_environment(os.environ)
     words = line.split()
     assert words[0] == "dagger", line
     return subprocess.run(
@@ -119,8 +99,10 @@ def test_named_functions_come_from_readme_and_workflow() -> None:
     assert named_functions(readme, workflow) == {"scan", "docs", "lint", "plan", "go"}
 
 
-def test_dagger_functions_lists_every_function_the_readme_and_workflow_call() -> None:
-    result = run_line("dagger functions")
+def test_dagger_functions_lists_every_function_the_readme_and_workflow_call(
+    dagger_cli_env: dict[str, str],
+) -> None:
+    result = run_line("dagger functions", dagger_cli_env)
     assert result.returncode == 0, failure(result)
     listed = listed_functions(result.stdout)
     named = named_functions(README.read_text(), WORKFLOW.read_text())
@@ -129,14 +111,16 @@ def test_dagger_functions_lists_every_function_the_readme_and_workflow_call() ->
 
 
 @pytest.mark.parametrize("line", README_CALLS)
-def test_readme_line_passes_on_the_kit(line: str) -> None:
+def test_readme_line_passes_on_the_kit(line: str, dagger_cli_env: dict[str, str]) -> None:
     assert f"`{line}`" in README.read_text(), f"README.md no longer says `{line}`"
-    result = run_line(line)
+    result = run_line(line, dagger_cli_env)
     assert result.returncode == 0, failure(result)
     assert result.stdout.strip(), f"{line} printed nothing"
 
 
-def test_a_module_with_dependencies_is_refused_with_the_reason(tmp_path: Path) -> None:
+def test_a_module_with_dependencies_is_refused_with_the_reason(
+    tmp_path: Path, dagger_cli_env: dict[str, str]
+) -> None:
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "dagger.json").write_text(
         '{"name": "other", "engineVersion": "v0.21.4", "sdk": {"source": "dang"}}'
@@ -153,7 +137,7 @@ def test_a_module_with_dependencies_is_refused_with_the_reason(tmp_path: Path) -
     )
     (tmp_path / "src" / "needs_other").mkdir(parents=True)
     (tmp_path / "src" / "needs_other" / "__init__.py").write_text("")
-    env = cli_environment(os.environ)
+    env = dagger_cli_env
     result = subprocess.run(
         [env["_EXPERIMENTAL_DAGGER_CLI_BIN"], "functions"],
         cwd=tmp_path,
@@ -171,13 +155,13 @@ def test_a_module_with_dependencies_is_refused_with_the_reason(tmp_path: Path) -
 REHEARSE_LINE = "dagger call rehearse --registry-service tcp://localhost:5000 export --path out"
 
 
-def test_the_readme_rehearsal_runs_through_dagger_call() -> None:
+def test_the_readme_rehearsal_runs_through_dagger_call(dagger_cli_env: dict[str, str]) -> None:
     """The README's `dagger call rehearse` line: the same release as `./dev run`, staging then
     production with the digest staging tested."""
     assert f"`{REHEARSE_LINE}`" in README.read_text(), f"README.md no longer says {REHEARSE_LINE}"
     out = REPO / "out"
     try:
-        result = run_line(REHEARSE_LINE)
+        result = run_line(REHEARSE_LINE, dagger_cli_env)
         assert result.returncode == 0, failure(result)
         report = json.loads((out / "report.json").read_text())
     finally:
@@ -192,11 +176,13 @@ def test_the_readme_rehearsal_runs_through_dagger_call() -> None:
 INTERACTIVE_SCAN = "dagger call -i --progress=plain scan --source ci/tests/gates/fixtures/scan"
 
 
-def test_interactive_scan_opens_a_shell_at_its_failed_verdict() -> None:
+def test_interactive_scan_opens_a_shell_at_its_failed_verdict(
+    dagger_cli_env: dict[str, str],
+) -> None:
     """A blocked scan is a failed exec, so `dagger call -i` asks the engine for a shell in that
     container. Plain progress has no terminal to show it in, and the CLI says so: the request
     itself is what a verdict judged after the exec never made."""
-    result = run_line(INTERACTIVE_SCAN)
+    result = run_line(INTERACTIVE_SCAN, dagger_cli_env)
     stderr = ANSI.sub("", result.stderr)
     assert result.returncode != 0, stderr[-2000:]
     assert "failed to open terminal" in stderr, failure(result)
@@ -229,7 +215,9 @@ def test_listed_by_stops_the_checks_at_the_generators() -> None:
         ("up", {"serve"}),
     ],
 )
-def test_dagger_check_generate_and_up_list_the_marked_functions(verb: str, names: set[str]) -> None:
-    result = run_line(f"dagger {verb} -l")
+def test_dagger_check_generate_and_up_list_the_marked_functions(
+    verb: str, names: set[str], dagger_cli_env: dict[str, str]
+) -> None:
+    result = run_line(f"dagger {verb} -l", dagger_cli_env)
     assert result.returncode == 0, failure(result)
     assert listed_by(verb, result.stdout) == names, result.stdout

@@ -46,26 +46,6 @@ SERVICES = ("tiles", "timeseries")
 EMULATOR_HEADING = "### Against the emulator"
 
 
-def kit_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """The kit's client settings, `dagger` on PATH, the image overrides as `.env` expects."""
-    env = dict(environ)
-    if not env.get("SHIPYARD_KIT_IMAGE_OVERRIDES") and env.get("SHIPYARD_IMAGES"):
-        env["SHIPYARD_KIT_IMAGE_OVERRIDES"] = Path(env["SHIPYARD_IMAGES"]).read_text()
-    missing = [
-        name
-        for name in ("_EXPERIMENTAL_DAGGER_CLI_BIN", "SHIPYARD_KIT_IMAGE_OVERRIDES")
-        if not env.get(name)
-    ]
-    if missing:
-        pytest.fail(
-            f"{', '.join(missing)} not set; run `source <(kit/provision --print-env)` first",
-            pytrace=False,
-        )
-    cli_dir = str(Path(env["_EXPERIMENTAL_DAGGER_CLI_BIN"]).parent)
-    env["PATH"] = os.pathsep.join([cli_dir, env.get("PATH", "")])
-    return env
-
-
 def readme_block(heading: str) -> list[str]:
     """The commands of the first ```sh block after `heading`, continuation lines joined."""
     text = README.read_text()
@@ -130,12 +110,12 @@ def wait_healthy(process: subprocess.Popen[bytes], log: Path, deadline_seconds: 
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+def served(tmp_path: Path, dagger_cli_env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     """The README's serve line in the background, healthy; stopped with Ctrl-C afterwards."""
     assert f"`{SERVE_LINE}`" in README.read_text(), f"README.md no longer says `{SERVE_LINE}`"
     if not port_is_free(8080):
         pytest.fail("port 8080 is in use on this host; stop what serves it (./dev serve?)")
-    env = kit_environment(os.environ)
+    env = dagger_cli_env
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -161,14 +141,14 @@ def served(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
 
 
 def test_serve_up_answers_on_the_host_and_the_readme_smoke_passes_against_it(
-    served: subprocess.Popen[bytes],
+    served: subprocess.Popen[bytes], dagger_cli_env: dict[str, str]
 ) -> None:
     tile = httpx.get(SERVED + "/tiles/test-collection/10/512/512.png", timeout=30.0)
     assert tile.status_code == 200
     assert tile.content.startswith(b"\x89PNG\r\n\x1a\n")
     assert httpx.get(SERVED + "/metrics", timeout=30.0).status_code == 200
     assert f"`{SMOKE_LINE}`" in README.read_text(), f"README.md no longer says `{SMOKE_LINE}`"
-    result = run_shell(SMOKE_LINE, kit_environment(os.environ))
+    result = run_shell(SMOKE_LINE, dagger_cli_env)
     assert result.returncode == 0, failure(result)
     headline, *rows = result.stdout.splitlines()
     assert headline.startswith("### Smoke http://app:8080: ✅ pass"), result.stdout
@@ -207,7 +187,7 @@ def test_front_command_takes_the_readme_line_with_this_tests_endpoints() -> None
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
+def emulator(dagger_cli_env: dict[str, str]) -> Iterator[Emulator]:
     """moto's server and the rollout front on the host, started by the README's line (seeding
     `scidata`: tiles and timeseries on image v1, and an image v2 pushed to its repository)."""
     with moto_server() as moto_url:
@@ -218,7 +198,7 @@ def emulator() -> Iterator[Emulator]:
             assert process.stdout is not None
             assert process.stdout.readline().startswith("rehearsal front on"), "front did not start"
             printed = json.loads(process.stdout.readline() or "{}")
-            env = kit_environment(os.environ)
+            env = dict(dagger_cli_env)
             env |= {
                 "AWS_ENDPOINT_URL": f"http://{HOST_ADDRESS}:{port}",
                 "AWS_ACCESS_KEY_ID": "rehearsal",
