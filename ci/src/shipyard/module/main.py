@@ -38,8 +38,8 @@ _LINT: Final = [
     "sh",
     "-c",
     "status=0; "
-    "ruff check app ci bench || status=1; "
-    "ruff format --check app ci bench || status=1; "
+    "ruff check app ci bench kit/shipyard_kit || status=1; "
+    "ruff format --check app ci bench kit/shipyard_kit || status=1; "
     "mypy || status=1; "
     "exit $status",
 ]
@@ -94,10 +94,17 @@ AppProject = Annotated[
 ]
 PythonProject = Annotated[
     dagger.Directory,
-    Doc("The repository root, narrowed to the Python code (app/, ci/, bench/) and its config"),
+    Doc(
+        "The repository root, narrowed to the Python code (app/, ci/, bench/, the kit's package) "
+        "and its config"
+    ),
     DefaultPath("/"),
     Ignore(
-        ["*", "!app/", "!ci/", "!bench/", "!pyproject.toml", "!requirements-dev.lock", *_CACHES]
+        [
+            "*",
+            *("!app/", "!ci/", "!bench/", "!kit/shipyard_kit/"),
+            *("!pyproject.toml", "!requirements-dev.lock", *_CACHES),
+        ]
     ),
 ]
 TerraformSource = Annotated[
