@@ -42,4 +42,12 @@ def main(argv: Sequence[str], description: str) -> int:
     if args.print_env:
         for key, value in kit.client_env().items():
             print(f"export {key}={shlex.quote(value)}")
+        print(path_export(str(kit.bin)))
     return 0
+
+
+def path_export(bin_dir: str) -> str:
+    """A shell line that puts the kit's `dagger` first on PATH, once however often it is
+    evaluated, so the README's `dagger call` lines run as written."""
+    quoted = shlex.quote(bin_dir)
+    return f'case ":$PATH:" in *:{quoted}:*) ;; *) export PATH={quoted}:"$PATH" ;; esac'

@@ -583,6 +583,8 @@ class Provisioner:
             "SHIPYARD_KIT_IMAGE_OVERRIDES": images_text,
             # No telemetry endpoint is reachable here; the CLI would otherwise keep retrying.
             "DO_NOT_TRACK": "1",
+            # Nor is dagger.cloud: no "Setup tracing at https://dagger.cloud" nag on every call.
+            "DAGGER_NO_NAG": "1",
         }
 
     def up(self) -> None:

@@ -33,6 +33,11 @@ def test_a_skipped_stage_has_no_seconds_and_a_long_summary_is_cut_at_a_word() ->
     assert promoted == "✔ publish passed in 5.0 s: promoted registry/app@sha256:000000000 …"
 
 
+def test_a_summary_that_repeats_its_verdict_says_it_once() -> None:
+    line = progress.ended_line(StageEvent("cost", "skipped", 0.0, "skipped: no INFRACOST_API_KEY"))
+    assert line == "· cost skipped: no INFRACOST_API_KEY"
+
+
 def test_the_live_line_shows_only_stages_that_wait_and_are_still_open() -> None:
     view = ProgressView()
     view.lines(StageEvent("test"), now=0.0)

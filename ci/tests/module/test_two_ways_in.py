@@ -17,11 +17,11 @@ SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 OUTSIDE = "../" + "shared"
 
 
-def which_engine(path: str) -> subprocess.CompletedProcess[str]:
+def which_engine(path: str, **extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("_EXPERIMENTAL_DAGGER")}
     return subprocess.run(
         [str(REPO / "dev"), "which-engine"],
-        env={**env, "PATH": path},
+        env={**env, "PATH": path, **extra},
         capture_output=True,
         text=True,
         timeout=60,
@@ -43,6 +43,15 @@ def test_a_dagger_at_the_pinned_version_is_used_without_the_kit(tmp_path: Path) 
     done = which_engine(f"{cli.parent}:{SYSTEM_PATH}")
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"engine: your Dagger CLI {cli} ({PINNED}); no kit needed\n"
+
+
+def test_the_kits_own_cli_on_path_means_the_kit(tmp_path: Path) -> None:
+    """After `eval "$(kit/provision --print-env)"` the kit's CLI is on PATH at the pinned
+    version; it is still the kit (its engine, its runner host), not a CLI of one's own."""
+    cli = fake_dagger(tmp_path / "bin", f"dagger {PINNED} (docker-image://x) linux/amd64")
+    done = which_engine(f"{cli.parent}:{SYSTEM_PATH}", SHIPYARD_KIT_STATE=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("engine: the offline kit (the dagger on PATH is the kit's own")
 
 
 @pytest.mark.parametrize(
@@ -82,3 +91,16 @@ def test_nothing_in_the_repository_points_outside_it() -> None:
         check=False,
     )
     assert tracked.returncode == 1, f"links outside the repository:\n{tracked.stdout}"
+
+
+def test_dev_run_finds_its_event_anywhere_and_refuses_an_unknown_one_before_any_setup() -> None:
+    done = subprocess.run(
+        [str(REPO / "dev"), "run", "--verbose", "--event", "merge_group"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr == "./dev run: --event merge_group is not push or pull_request\n"
+    assert done.stdout == ""  # refused before setup said anything

@@ -94,6 +94,8 @@ def ended_line(event: StageEvent, width: int = SUMMARY_WIDTH) -> str:
     if event.verdict != "skipped":
         head += f" in {event.seconds:.1f} s"
     first = next((line.strip() for line in event.summary.splitlines() if line.strip()), "")
+    # An informational stage's summary starts with its verdict ("skipped: no token"): once.
+    first = first.removeprefix(f"{event.verdict}: ")
     return f"{head}: {cut(first, width)}" if first else head
 
 

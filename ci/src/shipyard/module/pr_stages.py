@@ -305,7 +305,7 @@ async def pull_request_stages(
 
     async def cost() -> Informational:
         if not (inputs.number and inputs.repository and inputs.base_sha):
-            return Informational("skipped: not a pull request (no base to compare with)")
+            return Informational("skipped: no pull request number and base commit to compare with")
         before = base or base_terraform(inputs.repository, inputs.base_sha, inputs.github_token)
         return await cost_diff(images, ci, before, head_terraform, inputs.infracost_api_key)
 

@@ -29,6 +29,9 @@ def seed_environment(endpoint_url: str, environment: str) -> dict[str, Any]:
         containers={
             config["service_names"][r]: config["container_names"][r] for r in topology.ROLES
         },
+        log_groups={
+            config["service_names"][r]: config["log_group_names"][r] for r in topology.ROLES
+        },
     )
     iam = moto_session(topology.REGION).client("iam", endpoint_url=endpoint_url)
     role = iam.create_role(

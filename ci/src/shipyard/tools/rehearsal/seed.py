@@ -90,12 +90,14 @@ def seed_account(
     circuit_breaker: bool = True,
     containers: Mapping[str, str] | None = None,
     sidecars: Sequence[Mapping[str, Any]] = (),
+    log_groups: Mapping[str, str] | None = None,
 ) -> SeededAccount:
     """Create roles, log group, ECR image v1, cluster, a task definition and service each.
 
     Like terraform (`container_name = role`), each service's application container is named
     after the service unless `containers` says otherwise; `sidecars` are further container
-    definitions put into every task definition after it. Account-wide names (roles,
+    definitions put into every task definition after it. Each service logs to its group in
+    `log_groups` (terraform's `/ecs/NAME/ROLE`), else to `/ecs/CLUSTER`. Account-wide names (roles,
     repository) start with the cluster name, so several seeded clusters can share one moto
     server.
     """
@@ -108,15 +110,18 @@ def seed_account(
         for role in (f"{cluster}-task-execution", f"{cluster}-task")
     )
     log_group = f"/ecs/{cluster}"
-    session.client("logs", endpoint_url=endpoint_url).create_log_group(logGroupName=log_group)
+    groups = {service: (log_groups or {}).get(service, log_group) for service in services}
+    logs = session.client("logs", endpoint_url=endpoint_url)
+    for group in sorted(set(groups.values())):
+        logs.create_log_group(logGroupName=group)
     session.client("ecr", endpoint_url=endpoint_url).create_repository(repositoryName=repository)
     image = push_image(endpoint_url, region, repository, "v1")
     ecs = session.client("ecs", endpoint_url=endpoint_url)
     ecs.create_cluster(clusterName=cluster)
     for service in services:
-        app = _app_container(named[service], service, image, log_group, region)
+        app = _app_container(named[service], service, image, groups[service], region)
         ecs.register_task_definition(
-            family=f"{cluster}-{service}",
+            family=task_family(cluster, service),
             containerDefinitions=[app, *(dict(sidecar) for sidecar in sidecars)],
             executionRoleArn=execution_role,
             taskRoleArn=task_role,
@@ -131,6 +136,13 @@ def seed_account(
     return SeededAccount(cluster, services, named, repository, uri, image, log_group, region)
 
 
+def task_family(cluster: str, service: str) -> str:
+    """Terraform's task definition family: the service's name (`gridserve-staging-tiles`). A
+    test cluster's bare role names (`tiles`) get the cluster in front, so that several seeded
+    clusters can share one moto server without sharing revisions."""
+    return service if service.startswith(f"{cluster}-") else f"{cluster}-{service}"
+
+
 def _create_service(
     ecs: Any, cluster: str, service: str, desired_count: int, circuit_breaker: bool
 ) -> None:
@@ -139,7 +151,7 @@ def _create_service(
     ecs.create_service(
         cluster=cluster,
         serviceName=service,
-        taskDefinition=f"{cluster}-{service}",
+        taskDefinition=task_family(cluster, service),
         desiredCount=desired_count,
         launchType="FARGATE",
         deploymentConfiguration={
