@@ -233,9 +233,7 @@ async def test_publish_pushes_sha_and_latest_and_returns_the_digest(
 ) -> None:
     repository = f"{REGISTRY}/shipyard-test/gridserve"
     git_sha = uuid.uuid4().hex[:12]
-    address = await Shipyard().publish(
-        source=sources("publish")["source"], repository=repository, git_sha=git_sha
-    )
+    address = await Shipyard().publish(**sources("publish"), repository=repository, git_sha=git_sha)
     assert address.startswith(f"{repository}@sha256:")
     pulled = dagger_client.container().from_(f"{repository}:{git_sha}")
     latest = dagger_client.container().from_(f"{repository}:latest")
