@@ -16,7 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-_ECR_HOST: Final = re.compile(r"^\d{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
+ECR_HOST: Final = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$"
+)
 _GIT_SHA: Final = re.compile(r"^[0-9a-f]{7,40}$")
 _DIGEST: Final = re.compile(r"@(sha256:[0-9a-f]{64})$")
 
@@ -56,8 +58,8 @@ def split_repository(repository: str) -> tuple[str, str]:
 
 def ecr_region(host: str) -> str | None:
     """The AWS region of an ECR registry host, or None for any other registry."""
-    match = _ECR_HOST.match(host)
-    return match.group(1) if match else None
+    match = ECR_HOST.match(host)
+    return match.group("region") if match else None
 
 
 def checked_git_sha(git_sha: str) -> str:

@@ -9,13 +9,11 @@ from dataclasses import dataclass, field
 
 from shipyard.decide import topology
 from shipyard.tools.deploy.errors import DeployError
+from shipyard.tools.registry import ECR_HOST
 
 # The platform's services in deploy order, and its region: terraform's, defined once.
 DEFAULT_SERVICES = topology.ROLES
 DEFAULT_REGION = topology.REGION
-ECR_HOST = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$"
-)
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 # ECS's rule for a container definition's name.
 CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$")
