@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,6 +49,14 @@ ENGINE_PACKAGES = (
     "git",
     "ca-certificates",
 )
+# Every root filesystem starts from one debootstrapped minbase with these; the rest is apt.
+BASE_PACKAGES = ("ca-certificates",)
+# The Go compilation is the critical path of a cold start and takes every core: what runs beside
+# it (debootstrap, apt, pip, copies, tar) yields the CPU to it.
+BESIDE_GO = ("nice", "-n", "10")
+ENGINE_BINARIES = ("dagger-engine", "dagger-init", "dial-stdio", "dnsname")
+# Each step's seconds in the last provisioning run (bench/kit_provision.py reads it).
+TIMINGS = STATE / "last-provision.json"
 CNI_PLUGINS = ("bridge", "loopback", "firewall", "host-local")
 # Where a pip lock is copied inside an image's root filesystem while pip runs (then removed).
 LOCK_IN_ROOTFS = "/root/requirements.lock"
@@ -76,3 +85,12 @@ SDK_DEVELOPMENT_TABLES = ("dependency-groups", "tool.uv.sources", "tool.uv.works
 
 class KitError(RuntimeError):
     """A provisioning step cannot go on; the message names the step and the fix."""
+
+
+def step_workers(environ: Mapping[str, str]) -> int:
+    """Steps at once: the Go compilation (which takes every core) beside root filesystem and
+    image builds, which mostly wait on downloads, dpkg and the registry. 1: one after another."""
+    value = environ.get("SHIPYARD_KIT_WORKERS", "4")
+    if not value.isdigit() or int(value) < 1:
+        raise KitError(f"SHIPYARD_KIT_WORKERS={value!r} is not a whole number >= 1; unset it")
+    return int(value)

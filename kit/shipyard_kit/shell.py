@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -15,7 +16,19 @@ from shipyard_kit.settings import REGISTRY, REGISTRY_LISTEN, KitError
 
 
 def say(message: str) -> None:
-    print(f"[kit] {message}", file=sys.stderr, flush=True)
+    # One write per line: steps run on several threads.
+    sys.stderr.write(f"[kit] {message}\n")
+    sys.stderr.flush()
+
+
+def report_step(name: str, seconds: float) -> None:
+    say(f"{name}: done in {seconds:.1f}s")
+
+
+def link(source: Path, target: Path) -> None:
+    """A hard link, unless `target` is already there (the .deb caches share files)."""
+    with contextlib.suppress(FileExistsError):
+        os.link(source, target)
 
 
 def run(
@@ -38,7 +51,7 @@ def run(
         check=False,
     )
     if check and result.returncode != 0:
-        detail = result.stderr.decode(errors="replace")[-2000:] if capture else ""
+        detail = (result.stdout + result.stderr).decode(errors="replace")[-2000:] if capture else ""
         raise KitError(f"command failed ({result.returncode}): {' '.join(args)}\n{detail}")
     return result
 

@@ -8,8 +8,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 from shipyard_kit.digests import Stamps, digest, file_digest, tree_digest
@@ -25,6 +27,7 @@ from shipyard_kit.images import (
     slim_excludes,
 )
 from shipyard_kit.pins import engine_version, image_tags, uv_version
+from shipyard_kit.schedule import Step, run_steps
 from shipyard_kit.sdk import (
     deterministic_tar_gz,
     oci_image_blobs,
@@ -32,9 +35,12 @@ from shipyard_kit.sdk import (
     vendor_python_sdk,
 )
 from shipyard_kit.settings import (
+    BASE_PACKAGES,
+    BESIDE_GO,
     BUILTIN_CONTENT,
     CNI_PLUGINS,
     DAGGER_MODULE,
+    ENGINE_BINARIES,
     ENGINE_CONTAINER,
     ENGINE_PACKAGES,
     ENGINE_RUN_FLAGS,
@@ -49,14 +55,18 @@ from shipyard_kit.settings import (
     SLIM_DPKG_CONFIG,
     STATE,
     SUITE,
+    TIMINGS,
     UNSUMMED_MODULES,
     KitError,
+    step_workers,
 )
 from shipyard_kit.shell import (
     deb_installed,
     http_ok,
+    link,
     output,
     registry_has,
+    report_step,
     run,
     say,
     succeeds,
@@ -70,6 +80,9 @@ class Provisioner:
         self.version = engine_version((REPO / "dagger.json").read_text())
         self.bin = STATE / "bin"
         self.apt_updated = False
+        self._locks_guard = threading.Lock()
+        self._rootfs_locks: dict[str, threading.Lock] = {}
+        self.engine_inputs = ""
 
     # -- host packages and daemons
 
@@ -87,12 +100,15 @@ class Provisioner:
             env={"DEBIAN_FRONTEND": "noninteractive"},
         )
 
+    def host(self) -> None:
+        """The machine first, before anything else starts: packages, dockerd, the registry."""
+        self.host_packages()
+        self.docker_daemon()
+
     def host_packages(self) -> None:
-        say("step 1/6: host packages (docker.io, debootstrap, docker-registry)")
         self.apt_install(["docker.io", "debootstrap", "docker-registry"])
 
     def docker_daemon(self) -> None:
-        say("step 2/6: docker daemon and local registry")
         if succeeds(["docker", "info"]):
             say("  dockerd already answers")
         else:
@@ -140,7 +156,6 @@ class Provisioner:
         }
 
     def dagger_binaries(self) -> None:
-        say(f"step 3/6: dagger CLI and engine binaries at {self.version} (Go, CGO_ENABLED=0)")
         if not shutil.which("go"):
             raise KitError("no Go toolchain on PATH; install Go >= 1.26 (dagger's go.mod needs it)")
         gomod = STATE / "gomod"
@@ -148,7 +163,7 @@ class Provisioner:
         inputs = digest(self.version, tree_digest(kit_gomod), output(["go", "version"]))
         names = ("dagger", "dagger-engine", "dagger-init", "dial-stdio", "dnsname")
         if self.stamps.matches("binaries", inputs) and all((self.bin / n).exists() for n in names):
-            say("  up to date (cached)")
+            say("  dagger binaries up to date (cached)")
             return
         with tempfile.TemporaryDirectory() as empty:
             info = json.loads(
@@ -241,46 +256,106 @@ class Provisioner:
 
     # -- root filesystems
 
-    def rootfs(self, packages: Sequence[str], slim: bool = False) -> Path:
-        """A debootstrapped Debian minbase with `packages`, cached by its package list.
+    def base_inputs(self) -> str:
+        return digest(SUITE, *BASE_PACKAGES, self.mirror())
 
-        `slim` removes what SLIM_DPKG_FILTER excludes and installs that filter.
-        """
-        inputs = digest(
-            SUITE, *sorted(packages), self.mirror(), *([slim_dpkg_config()] if slim else [])
-        )
-        target = STATE / "rootfs" / inputs  # images with the same packages share one
-        if (target / ".complete").exists():
+    def base_rootfs(self) -> Path:
+        """Debian's minbase with BASE_PACKAGES and this machine's CAs, debootstrapped once."""
+        inputs = self.base_inputs()
+        target = STATE / "rootfs" / f"base-{inputs}"
+        with self.rootfs_lock(target.name):
+            if (target / ".complete").exists():
+                return target
+            self.clear(target)
+            say(f"  debootstrap {SUITE} minbase + {', '.join(BASE_PACKAGES)} (the shared base)")
+            run(
+                [
+                    *BESIDE_GO,
+                    "debootstrap",
+                    "--variant=minbase",
+                    f"--include={','.join(BASE_PACKAGES)}",
+                    f"--cache-dir={self.deb_cache()}",
+                    SUITE,
+                    str(target),
+                    self.mirror(),
+                ],
+                env={"DEBIAN_FRONTEND": "noninteractive"},
+                capture=True,
+            )
+            self.trust_host_cas(target)
+            (target / ".complete").write_text(inputs)
             return target
+
+    def rootfs_target(self, packages: Sequence[str], slim: bool = False) -> Path:
+        """Where the root filesystem with `packages` lives: named by everything it is built from."""
+        slim_config = [slim_dpkg_config()] if slim else []
+        return STATE / "rootfs" / digest(self.base_inputs(), *sorted(packages), *slim_config)
+
+    def rootfs(self, packages: Sequence[str], slim: bool = False) -> Path:
+        """The shared base plus `packages` (apt in a chroot), cached by its inputs.
+
+        Images with the same packages share one. `slim` removes what SLIM_DPKG_FILTER excludes
+        and installs that filter.
+        """
+        target = self.rootfs_target(packages, slim)
+        with self.rootfs_lock(target.name):
+            if (target / ".complete").exists():
+                return target
+            base = self.base_rootfs()
+            extra = [p for p in packages if p not in BASE_PACKAGES]
+            say(f"  root filesystem: the base + {', '.join(extra)}")
+            self.copy_tree(base, target)
+            self.apt_install_into(target, extra)
+            for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
+                for item in (target / junk).glob("*"):
+                    if item.is_file():
+                        item.unlink()
+            if slim:
+                self.slim_down(target)
+            (target / ".complete").write_text(target.name)
+            return target
+
+    def rootfs_lock(self, name: str) -> threading.Lock:
+        """One lock per root filesystem: steps that need the same one wait for one build."""
+        with self._locks_guard:
+            return self._rootfs_locks.setdefault(name, threading.Lock())
+
+    def apt_install_into(self, rootfs: Path, packages: Sequence[str]) -> None:
+        """apt-get in a chroot, from the base's package lists, sharing the kit's .deb cache."""
+        archives = rootfs / "var/cache/apt/archives"
+        cache = self.deb_cache()
+        for deb in cache.glob("*.deb"):
+            link(deb, archives / deb.name)
+        shutil.copy2("/etc/resolv.conf", rootfs / "etc/resolv.conf")
+        run(
+            [
+                *BESIDE_GO,
+                "chroot",
+                str(rootfs),
+                "apt-get",
+                "install",
+                "-y",
+                "-q",
+                "--no-install-recommends",
+                *packages,
+            ],
+            env={"DEBIAN_FRONTEND": "noninteractive"},
+            capture=True,
+        )
+        for deb in archives.glob("*.deb"):
+            link(deb, cache / deb.name)
+
+    @staticmethod
+    def deb_cache() -> Path:
+        cache = STATE / "debs"
+        cache.mkdir(parents=True, exist_ok=True)
+        return cache
+
+    @staticmethod
+    def clear(target: Path) -> None:
         if target.exists():
             shutil.rmtree(target)
         target.parent.mkdir(parents=True, exist_ok=True)
-        cache = STATE / "debs"
-        cache.mkdir(parents=True, exist_ok=True)
-        say(f"  debootstrap {SUITE} minbase + {', '.join(packages)}")
-        started = time.monotonic()
-        run(
-            [
-                "debootstrap",
-                "--variant=minbase",
-                f"--include={','.join(packages)}",
-                f"--cache-dir={cache}",
-                SUITE,
-                str(target),
-                self.mirror(),
-            ],
-            env={"DEBIAN_FRONTEND": "noninteractive"},
-        )
-        self.trust_host_cas(target)
-        for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
-            for item in (target / junk).glob("*"):
-                if item.is_file():
-                    item.unlink()
-        if slim:
-            self.slim_down(target)
-        (target / ".complete").write_text(inputs)
-        say(f"    {time.monotonic() - started:.0f}s")
-        return target
 
     @staticmethod
     def slim_down(rootfs: Path) -> None:
@@ -317,17 +392,15 @@ class Provisioner:
         if (rootfs / "usr/sbin/update-ca-certificates").exists():
             run(["chroot", str(rootfs), "update-ca-certificates", "--fresh"], capture=True)
 
-    @staticmethod
-    def copy_tree(source: Path, target: Path) -> None:
-        if target.exists():
-            shutil.rmtree(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        run(["cp", "-a", str(source), str(target)])
+    def copy_tree(self, source: Path, target: Path) -> None:
+        self.clear(target)
+        run([*BESIDE_GO, "cp", "-a", str(source), str(target)])
 
     @staticmethod
     def import_rootfs(rootfs: Path, reference: str, changes: Sequence[str]) -> None:
         tar = subprocess.Popen(
             [
+                *BESIDE_GO,
                 "tar",
                 "-C",
                 str(rootfs),
@@ -352,26 +425,37 @@ class Provisioner:
 
     # -- the engine
 
-    def engine_image(self) -> str:
-        say("step 4/6: engine image (Debian rootfs + the binaries)")
-        reference = f"shipyard-kit/dagger-engine:{self.version}"
-        base = self.rootfs(ENGINE_PACKAGES)
-        sdk_inputs = self.python_sdk_inputs()
-        inputs = digest(
-            base.name,
-            *(
-                file_digest(self.bin / n)
-                for n in ("dagger-engine", "dagger-init", "dial-stdio", "dnsname")
-            ),
+    def engine_image_inputs(self) -> str:
+        return digest(
+            self.rootfs_target(ENGINE_PACKAGES).name,
+            *(file_digest(self.bin / n) for n in ENGINE_BINARIES),
             engine_json(),
             repr(ENGINE_RUN_FLAGS),
-            sdk_inputs,
+            self.python_sdk_inputs(),
         )
-        if self.stamps.matches("engine-image", inputs) and succeeds(
-            ["docker", "image", "inspect", reference]
-        ):
+
+    def engine_image_current(self) -> bool:
+        return (
+            all((self.bin / n).exists() for n in ENGINE_BINARIES)
+            and self.stamps.matches("engine-image", self.engine_image_inputs())
+            and succeeds(["docker", "image", "inspect", self.engine_reference()])
+        )
+
+    def engine_reference(self) -> str:
+        return f"shipyard-kit/dagger-engine:{self.version}"
+
+    def engine_rootfs(self) -> None:
+        """The engine's root filesystem, built while Go compiles unless the image is current."""
+        if not self.engine_image_current():
+            self.rootfs(ENGINE_PACKAGES)
+
+    def engine_image(self) -> None:
+        reference = self.engine_reference()
+        inputs = self.engine_inputs = self.engine_image_inputs()
+        if self.engine_image_current():
             say(f"  {reference} up to date (cached)")
-            return inputs
+            return
+        base = self.rootfs(ENGINE_PACKAGES)
         work = STATE / "work" / "engine"
         self.copy_tree(base, work)
         local = work / "usr/local/bin"
@@ -405,7 +489,6 @@ class Provisioner:
         )
         shutil.rmtree(work)
         self.stamps.record("engine-image", inputs)
-        return inputs
 
     def python_sdk_inputs(self) -> str:
         recipes = image_recipes(image_tags(), uv_version())
@@ -449,9 +532,8 @@ class Provisioner:
         recipes = image_recipes(image_tags(), uv_version())
         (root / "kit.json").write_text(python_runtime_settings(recipes, uv_version()))
 
-    def engine_container(self, image_inputs: str) -> None:
-        say(f"step 5/6: engine container {ENGINE_CONTAINER}")
-        reference = f"shipyard-kit/dagger-engine:{self.version}"
+    def engine_container(self) -> None:
+        reference = self.engine_reference()
         current = output(
             [
                 "docker",
@@ -462,7 +544,7 @@ class Provisioner:
             ],
             check=False,
         )
-        if current == f"{image_inputs} true":
+        if current == f"{self.engine_inputs} true":
             say("  already running with the current image")
         else:
             if current:
@@ -505,25 +587,13 @@ class Provisioner:
 
     # -- pipeline images
 
-    def pipeline_images(self) -> list[ImageRecipe]:
-        say("step 6/6: pipeline images in the local registry")
-        versions = image_tags()
-        recipes = image_recipes(versions, uv_version())
-        for recipe in recipes:
-            self.pipeline_image(recipe, versions)
-        (KIT / "images.env").write_text(images_env(recipes))
-        return recipes
-
-    def pipeline_image(self, recipe: ImageRecipe, versions: Mapping[str, str]) -> None:
-        if recipe.go_binaries:
-            self.terraform_docs(versions["TERRAFORM_DOCS"])
+    def pipeline_image(self, recipe: ImageRecipe) -> None:
         extra = "".join(file_digest(self.bin / b) for b in recipe.go_binaries)
         inputs = recipe.inputs(digest(self.mirror(), extra))
         step = "image-" + recipe.name.lower()
         if self.stamps.matches(step, inputs) and registry_has(recipe.reference):
             say(f"  {recipe.reference} up to date (cached)")
             return
-        say(f"  building {recipe.reference}")
         base = self.rootfs(recipe.packages, recipe.slim)
         work = STATE / "work" / recipe.name.lower()
         self.copy_tree(base, work)
@@ -541,6 +611,7 @@ class Provisioner:
     @staticmethod
     def pip_install(rootfs: Path, recipe: ImageRecipe) -> None:
         args = [
+            *BESIDE_GO,
             "chroot",
             str(rootfs),
             "env",
@@ -587,15 +658,49 @@ class Provisioner:
             "DAGGER_NO_NAG": "1",
         }
 
+    def steps(self, recipes: Sequence[ImageRecipe]) -> list[Step]:
+        """What provisioning runs and what each step waits for; independent steps overlap.
+
+        Ready steps start in the order listed: beside the Go compilation first the images with
+        pip installs (the longest after it), and the engine's root filesystem last, as only
+        the engine image, after Go, needs it.
+        """
+        versions = image_tags()
+        images = [
+            Step(
+                f"image {recipe.reference}",
+                partial(self.pipeline_image, recipe),
+                ("host", *(("terraform-docs",) if recipe.go_binaries else ())),
+            )
+            for recipe in sorted(recipes, key=lambda r: not (r.pip or r.pip_lock))
+        ]
+        return [
+            Step("host", self.host),
+            Step("dagger binaries", self.dagger_binaries, ("host",)),
+            *images,
+            Step("engine root filesystem", self.engine_rootfs, ("host",)),
+            Step(
+                "terraform-docs",
+                partial(self.terraform_docs, versions["TERRAFORM_DOCS"]),
+                ("dagger binaries",),
+            ),
+            Step(
+                "engine image",
+                self.engine_image,
+                ("dagger binaries", "engine root filesystem"),
+            ),
+            Step("engine container", self.engine_container, ("engine image",)),
+        ]
+
     def up(self) -> None:
         started = time.monotonic()
-        self.host_packages()
-        self.docker_daemon()
-        self.dagger_binaries()
-        inputs = self.engine_image()
-        self.engine_container(inputs)
-        self.pipeline_images()
-        say(f"ready in {time.monotonic() - started:.1f}s")
+        recipes = image_recipes(image_tags(), uv_version())
+        workers = step_workers(os.environ)
+        seconds = run_steps(self.steps(recipes), workers=workers, report=report_step)
+        (KIT / "images.env").write_text(images_env(recipes))
+        total = time.monotonic() - started
+        TIMINGS.write_text(json.dumps({"total": total, "steps": seconds}, indent=2) + "\n")
+        say(f"ready in {total:.1f}s")
 
     def status(self) -> int:
         healthy = True
