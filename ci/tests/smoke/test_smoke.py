@@ -168,8 +168,10 @@ def test_500s_that_never_recover_fail_at_the_deadline() -> None:
     verdict, detail, attempts = check(report, "health")
     assert verdict is Verdict.FAIL
     assert detail.startswith(f"gave up after {attempts} attempts")
-    assert "HTTP 503" in detail
-    assert attempts == asked["/health"] > 2
+    assert "HTTP 503" in detail  # also when the deadline cut the last attempt short
+    # An attempt the deadline cut short may end before the server counts it.
+    assert attempts - 1 <= asked["/health"] <= attempts
+    assert asked["/health"] > 2
     assert 1.0 <= report.duration_s < 2.0  # the run's deadline, plus at most a second
 
 

@@ -146,16 +146,24 @@ async def _run_check(
     attempts = 0
     status: int | None = None
     judgement = Judgement(Verdict.FAIL, "not attempted: the run's deadline had passed")
+    answered: tuple[int, Judgement] | None = None
+    limit = config.request_timeout_s
     while (remaining := deadline_at - clock()) > 0:
         attempts += 1
         limit = min(config.request_timeout_s, remaining)
         status, judgement = await _attempt(client, check, config, url, limit)
+        if status is not None:
+            answered = status, judgement
         delay = next_delay(attempts, config, deadline_at - clock()) if judgement.retry else None
         if delay is None:
             break
         await anyio.sleep(delay)
     elapsed = clock() - started
     detail = judgement.detail
+    if status is None and answered is not None and limit < config.request_timeout_s:
+        # The run's deadline cut the last attempt short: the last answer says more.
+        status, last = answered
+        detail = f"{last.detail}; the last attempt: {detail}"
     if judgement.retry:
         detail = f"gave up after {attempts} attempts in {elapsed:.1f} s: {detail}"
     return CheckResult(check.name, url, judgement.verdict, detail, attempts, elapsed, status)
