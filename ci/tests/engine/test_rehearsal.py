@@ -41,11 +41,16 @@ def digest(address: str) -> str:
     return address.rpartition("@")[2]
 
 
-def dev_run(*args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    """The README's command, verbatim, from the repository root; and the report it wrote."""
-    (REPORT_DIR / "report.json").unlink(missing_ok=True)
+def dev_run(
+    *args: str, export: Path | None = None
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """The README's command, verbatim, from the repository root; and the report it wrote.
+
+    `export` names its own folder, so that runs on other pytest-xdist workers share none."""
+    report_dir = export or REPORT_DIR
+    (report_dir / "report.json").unlink(missing_ok=True)
     done = subprocess.run(
-        ["./dev", "run", *args],
+        ["./dev", "run", *args, *(["--export", str(export)] if export else [])],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -53,7 +58,7 @@ def dev_run(*args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any
         check=False,
         env=os.environ.copy(),
     )
-    return done, json.loads((REPORT_DIR / "report.json").read_text(encoding="utf-8"))
+    return done, json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
 
 
 async def rehearse(*faults: str) -> tuple[dict[str, Any], str]:
@@ -101,8 +106,8 @@ def test_dev_run_releases_to_staging_then_promotes_the_same_digest_to_production
         assert f"✔ {environment}/deploy passed in " in done.stderr
 
 
-def test_dev_run_with_a_crash_fails_with_the_dossier_and_the_rollback() -> None:
-    done, report = dev_run("--fault", "tiles=crash")
+def test_dev_run_with_a_crash_fails_with_the_dossier_and_the_rollback(tmp_path: Path) -> None:
+    done, report = dev_run("--fault", "tiles=crash", export=tmp_path)
     assert done.returncode != 0
     deploy = stages(report)["staging/deploy"]
     assert deploy["verdict"] == "failed"

@@ -1,0 +1,76 @@
+"""Wall time of the test suites as `./dev test` runs them (pytest-xdist workers) against the
+named alternative, one pytest process, in the same run.
+
+The fast suite runs with coverage, as `./dev test` runs it; the engine suite needs the kit
+(`eval "$(kit/provision --print-env)"` first) and takes about a quarter of an hour one way.
+
+    .venv/bin/python bench/test_suite.py                 # the fast suite, both ways
+    .venv/bin/python bench/test_suite.py --suite engine  # the engine suite, both ways
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SUITES = {
+    "fast": ["-m", "not engine"],
+    "engine": [
+        "-m",
+        "engine",
+        "--no-cov",
+        "ci/tests/engine",
+        "ci/tests/workflow/test_workflow_runs.py",
+    ],
+}
+
+
+def workers(suite: str) -> list[str]:
+    """The workers `./dev test` gives the suite, read from ./dev itself."""
+    completed = subprocess.run(
+        ["./dev", "test-workers", suite], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    return completed.stdout.split()
+
+
+def timed(args: list[str], log: Path) -> tuple[float, str]:
+    started = time.monotonic()
+    with log.open("w") as sink:
+        done = subprocess.run(
+            [str(REPO / ".venv/bin/pytest"), "-p", "no:cacheprovider", "-q", *args],
+            cwd=REPO,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=os.environ.copy(),
+            check=False,
+        )
+    elapsed = time.monotonic() - started
+    tally = re.findall(r"^=+ (.* in [0-9.]+s.*) =+$", log.read_text(), re.MULTILINE)
+    if done.returncode != 0:
+        raise SystemExit(f"pytest {' '.join(args)} failed ({done.returncode}); see {log}")
+    return elapsed, tally[-1] if tally else "?"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--suite", choices=sorted(SUITES), default="fast")
+    args = parser.parse_args()
+    logs = Path(tempfile.mkdtemp(prefix="test-suite-bench-"))
+    parallel_args = workers(args.suite)
+    one, one_tally = timed([*SUITES[args.suite], "-n", "0"], logs / "one-process.log")
+    many, many_tally = timed([*SUITES[args.suite], *parallel_args], logs / "workers.log")
+    print(f"{args.suite} suite, one pytest process:  {one:7.1f} s  ({one_tally})")
+    print(f"{args.suite} suite, {' '.join(parallel_args):<18} {many:7.1f} s  ({many_tally})")
+    print(f"workers / one process: {many / one:.2f}x on {os.cpu_count()} cores; logs {logs}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
