@@ -114,23 +114,31 @@ def _judge(check: _Check, answer: _Answer) -> Judgement:
         )
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    status: int | None
+    judgement: Judgement
+    cut_by_deadline: bool = False  # the run's deadline, not the request timeout, ended it
+
+
 async def _attempt(
     client: httpx.AsyncClient, check: _Check, config: SmokeConfig, url: str, limit_s: float
-) -> tuple[int | None, Judgement]:
+) -> _Outcome:
     """One request, cancelled after ``limit_s`` whatever the server does (headers and body)."""
     with anyio.move_on_after(limit_s):
         try:
             answer = await _fetch(client, check, config.max_body_bytes)
         except httpx.HTTPError as exc:
-            return None, _transport_judgement(exc, url)
+            return _Outcome(None, _transport_judgement(exc, url))
         if isinstance(answer, Judgement):
-            return None, answer
-        return answer.status, _judge(check, answer)
+            return _Outcome(None, answer)
+        return _Outcome(answer.status, _judge(check, answer))
     if limit_s < config.request_timeout_s:
         waited = f"in the {limit_s:.1f} s left before the run's deadline"
     else:
         waited = f"within {limit_s:g} s"
-    return None, Judgement(Verdict.FAIL, f"no complete answer {waited}", retry=True)
+    no_answer = Judgement(Verdict.FAIL, f"no complete answer {waited}", retry=True)
+    return _Outcome(None, no_answer, cut_by_deadline=limit_s < config.request_timeout_s)
 
 
 async def _run_check(
@@ -144,26 +152,25 @@ async def _run_check(
     started = clock()
     url = str(client.base_url).rstrip("/") + check.path  # as httpx merges it: prefix kept
     attempts = 0
-    status: int | None = None
-    judgement = Judgement(Verdict.FAIL, "not attempted: the run's deadline had passed")
-    answered: tuple[int, Judgement] | None = None
-    limit = config.request_timeout_s
+    not_attempted = Judgement(Verdict.FAIL, "not attempted: the run's deadline had passed")
+    outcome = _Outcome(None, not_attempted)
+    completed: _Outcome | None = None  # the last attempt the run's deadline did not cut short
     while (remaining := deadline_at - clock()) > 0:
         attempts += 1
         limit = min(config.request_timeout_s, remaining)
-        status, judgement = await _attempt(client, check, config, url, limit)
-        if status is not None:
-            answered = status, judgement
-        delay = next_delay(attempts, config, deadline_at - clock()) if judgement.retry else None
+        outcome = await _attempt(client, check, config, url, limit)
+        completed = completed if outcome.cut_by_deadline else outcome
+        retry = outcome.judgement.retry
+        delay = next_delay(attempts, config, deadline_at - clock()) if retry else None
         if delay is None:
             break
         await anyio.sleep(delay)
     elapsed = clock() - started
-    detail = judgement.detail
-    if status is None and answered is not None and limit < config.request_timeout_s:
-        # The run's deadline cut the last attempt short: the last answer says more.
-        status, last = answered
-        detail = f"{last.detail}; the last attempt: {detail}"
+    judgement, status, detail = outcome.judgement, outcome.status, outcome.judgement.detail
+    if outcome.cut_by_deadline and completed is not None:
+        # A last attempt with no time left says nothing; the one before it does (HTTP 503...).
+        status = completed.status
+        detail = f"{completed.judgement.detail}; the last attempt: {detail}"
     if judgement.retry:
         detail = f"gave up after {attempts} attempts in {elapsed:.1f} s: {detail}"
     return CheckResult(check.name, url, judgement.verdict, detail, attempts, elapsed, status)
