@@ -53,6 +53,9 @@ ENGINE_PACKAGES = (
 BASE_PACKAGES = ("ca-certificates",)
 # The Go compilation is the critical path of a cold start and takes every core: what runs beside
 # it (debootstrap, apt, pip, copies, tar) yields the CPU to it.
+# Folders whose files apt leaves behind in a root filesystem: downloaded .debs, package lists,
+# and its binary caches (pkgcache.bin, srcpkgcache.bin: 30 MB compressed in every image).
+APT_LEFTOVERS = ("var/cache/apt", "var/cache/apt/archives", "var/lib/apt/lists")
 BESIDE_GO = ("nice", "-n", "10")
 ENGINE_BINARIES = ("dagger-engine", "dagger-init", "dial-stdio", "dnsname")
 # Each step's seconds in the last provisioning run (bench/kit_provision.py reads it).

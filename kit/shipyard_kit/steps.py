@@ -35,6 +35,7 @@ from shipyard_kit.sdk import (
     vendor_python_sdk,
 )
 from shipyard_kit.settings import (
+    APT_LEFTOVERS,
     BASE_PACKAGES,
     BESIDE_GO,
     BUILTIN_CONTENT,
@@ -289,7 +290,11 @@ class Provisioner:
     def rootfs_target(self, packages: Sequence[str], slim: bool = False) -> Path:
         """Where the root filesystem with `packages` lives: named by everything it is built from."""
         slim_config = [slim_dpkg_config()] if slim else []
-        return STATE / "rootfs" / digest(self.base_inputs(), *sorted(packages), *slim_config)
+        return (
+            STATE
+            / "rootfs"
+            / digest(self.base_inputs(), *sorted(packages), *slim_config, *APT_LEFTOVERS)
+        )
 
     def rootfs(self, packages: Sequence[str], slim: bool = False) -> Path:
         """The shared base plus `packages` (apt in a chroot), cached by its inputs.
@@ -306,7 +311,7 @@ class Provisioner:
             say(f"  root filesystem: the base + {', '.join(extra)}")
             self.copy_tree(base, target)
             self.apt_install_into(target, extra)
-            for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            for junk in APT_LEFTOVERS:
                 for item in (target / junk).glob("*"):
                     if item.is_file():
                         item.unlink()
@@ -589,7 +594,8 @@ class Provisioner:
 
     def pipeline_image(self, recipe: ImageRecipe) -> None:
         extra = "".join(file_digest(self.bin / b) for b in recipe.go_binaries)
-        inputs = recipe.inputs(digest(self.mirror(), extra))
+        rootfs = self.rootfs_target(recipe.packages, recipe.slim).name
+        inputs = recipe.inputs(digest(self.mirror(), extra, rootfs))
         step = "image-" + recipe.name.lower()
         if self.stamps.matches(step, inputs) and registry_has(recipe.reference):
             say(f"  {recipe.reference} up to date (cached)")
