@@ -34,7 +34,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PROVISION = REPO / "kit" / "provision"
-ENGINE_CONTAINER = "shipyard-engine"
+# The kit's own names, loaded as kit/provision loads its package (no virtualenv needed).
+sys.path.insert(0, str(PROVISION.parent))
+from shipyard_kit.settings import ENGINE_CONTAINER, TIMINGS_FILE  # noqa: E402
+
 COLD_TARGET_SECONDS = 6 * 60
 WARM_TARGET_SECONDS = 5
 
@@ -68,7 +71,7 @@ def cold_provision(workers: int | None, logs: Path) -> tuple[float, dict[str, fl
     subprocess.run(["docker", "rm", "-f", ENGINE_CONTAINER], capture_output=True, check=False)
     try:
         cold = timed_provision(env, logs / f"cold-{workers or 'default'}.log")
-        steps = json.loads((state / "last-provision.json").read_text())["steps"]
+        steps = json.loads((state / TIMINGS_FILE).read_text())["steps"]
         warm = timed_provision(env, logs / f"warm-{workers or 'default'}.log")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -51,15 +51,16 @@ ENGINE_PACKAGES = (
 )
 # Every root filesystem starts from one debootstrapped minbase with these; the rest is apt.
 BASE_PACKAGES = ("ca-certificates",)
-# The Go compilation is the critical path of a cold start and takes every core: what runs beside
-# it (debootstrap, apt, pip, copies, tar) yields the CPU to it.
 # Folders whose files apt leaves behind in a root filesystem: downloaded .debs, package lists,
 # and its binary caches (pkgcache.bin, srcpkgcache.bin: 30 MB compressed in every image).
 APT_LEFTOVERS = ("var/cache/apt", "var/cache/apt/archives", "var/lib/apt/lists")
+# The Go compilation is the critical path of a cold start and takes every core: what runs beside
+# it (debootstrap, apt, pip, copies, tar) yields the CPU to it.
 BESIDE_GO = ("nice", "-n", "10")
 ENGINE_BINARIES = ("dagger-engine", "dagger-init", "dial-stdio", "dnsname")
-# Each step's seconds in the last provisioning run (bench/kit_provision.py reads it).
-TIMINGS = STATE / "last-provision.json"
+# Each step's seconds in the last provisioning run, in the state dir (bench/kit_provision.py).
+TIMINGS_FILE = "last-provision.json"
+TIMINGS = STATE / TIMINGS_FILE
 CNI_PLUGINS = ("bridge", "loopback", "firewall", "host-local")
 # Where a pip lock is copied inside an image's root filesystem while pip runs (then removed).
 LOCK_IN_ROOTFS = "/root/requirements.lock"

@@ -162,7 +162,7 @@ class Provisioner:
         gomod = STATE / "gomod"
         kit_gomod = KIT / "gomod"
         inputs = digest(self.version, tree_digest(kit_gomod), output(["go", "version"]))
-        names = ("dagger", "dagger-engine", "dagger-init", "dial-stdio", "dnsname")
+        names = ("dagger", *ENGINE_BINARIES)
         if self.stamps.matches("binaries", inputs) and all((self.bin / n).exists() for n in names):
             say("  dagger binaries up to date (cached)")
             return
@@ -439,11 +439,9 @@ class Provisioner:
             self.python_sdk_inputs(),
         )
 
-    def engine_image_current(self) -> bool:
-        return (
-            all((self.bin / n).exists() for n in ENGINE_BINARIES)
-            and self.stamps.matches("engine-image", self.engine_image_inputs())
-            and succeeds(["docker", "image", "inspect", self.engine_reference()])
+    def engine_image_current(self, inputs: str) -> bool:
+        return self.stamps.matches("engine-image", inputs) and succeeds(
+            ["docker", "image", "inspect", self.engine_reference()]
         )
 
     def engine_reference(self) -> str:
@@ -451,13 +449,14 @@ class Provisioner:
 
     def engine_rootfs(self) -> None:
         """The engine's root filesystem, built while Go compiles unless the image is current."""
-        if not self.engine_image_current():
+        built = all((self.bin / n).exists() for n in ENGINE_BINARIES)
+        if not (built and self.engine_image_current(self.engine_image_inputs())):
             self.rootfs(ENGINE_PACKAGES)
 
     def engine_image(self) -> None:
         reference = self.engine_reference()
         inputs = self.engine_inputs = self.engine_image_inputs()
-        if self.engine_image_current():
+        if self.engine_image_current(inputs):
             say(f"  {reference} up to date (cached)")
             return
         base = self.rootfs(ENGINE_PACKAGES)

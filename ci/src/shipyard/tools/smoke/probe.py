@@ -133,12 +133,13 @@ async def _attempt(
         if isinstance(answer, Judgement):
             return _Outcome(None, answer)
         return _Outcome(answer.status, _judge(check, answer))
-    if limit_s < config.request_timeout_s:
+    cut_by_deadline = limit_s < config.request_timeout_s
+    if cut_by_deadline:
         waited = f"in the {limit_s:.1f} s left before the run's deadline"
     else:
         waited = f"within {limit_s:g} s"
     no_answer = Judgement(Verdict.FAIL, f"no complete answer {waited}", retry=True)
-    return _Outcome(None, no_answer, cut_by_deadline=limit_s < config.request_timeout_s)
+    return _Outcome(None, no_answer, cut_by_deadline)
 
 
 async def _run_check(
