@@ -7,7 +7,9 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -152,3 +154,92 @@ def test_byte_code_caches_are_no_input(tmp_path: Path) -> None:
     (tmp_path / "__pycache__").mkdir()
     (tmp_path / "__pycache__" / "discover.cpython-311.pyc").write_bytes(b"\0")
     assert digests.tree_digest(tmp_path) == before
+
+
+def _wheel(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_the_uv_binary_is_the_script_its_wheel_installs(tmp_path: Path) -> None:
+    wheel = _wheel(
+        tmp_path / "uv-0.9.30-py3-none-manylinux_2_17_x86_64.whl",
+        {
+            "uv/__init__.py": b"",
+            "uv-0.9.30.data/scripts/uvx": b"\x7fELF uvx",
+            "uv-0.9.30.data/scripts/uv": b"\x7fELF uv",
+        },
+    )
+    assert images.wheel_script(wheel, "uv") == b"\x7fELF uv"
+
+
+def test_a_wheel_without_the_script_is_refused_with_what_it_holds(tmp_path: Path) -> None:
+    wheel = _wheel(tmp_path / "uv-0.9.30-py3-none-any.whl", {"uv/__init__.py": b""})
+    with pytest.raises(settings.KitError, match=r"installs no single script named uv: \[\]"):
+        images.wheel_script(wheel, "uv")
+
+
+def test_the_image_config_holds_every_change_docker_import_takes() -> None:
+    changes = (
+        "ENV PYTHONUNBUFFERED=1",
+        "ENV PATH=/usr/local/bin:/usr/bin",
+        "ENV PYTHONUNBUFFERED=0",  # a later ENV replaces the earlier value, in place
+        "EXPOSE 5000",
+        "EXPOSE 53/udp",
+        'ENTRYPOINT ["/usr/local/bin/moto_server", "-H", "0.0.0.0"]',
+        'CMD ["python3"]',
+        "LABEL shipyard.kit.inputs=0123abcd",
+    )
+    config = json.loads(images.image_config(changes, "sha256:" + "a" * 64))
+    assert config == {
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {
+            "Env": ["PYTHONUNBUFFERED=0", "PATH=/usr/local/bin:/usr/bin"],
+            "ExposedPorts": {"5000/tcp": {}, "53/udp": {}},
+            "Entrypoint": ["/usr/local/bin/moto_server", "-H", "0.0.0.0"],
+            "Cmd": ["python3"],
+            "Labels": {"shipyard.kit.inputs": "0123abcd"},
+        },
+        "rootfs": {"type": "layers", "diff_ids": ["sha256:" + "a" * 64]},
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "fix"),
+    [
+        ("CMD python3", "exec form"),
+        ('ENTRYPOINT ["checkov", 1]', "exec form"),
+        ("ENTRYPOINT []", "exec form"),
+        ("ENV PYTHONUNBUFFERED", "ENV KEY=value"),
+        ("WORKDIR /src", "only ENV, LABEL, CMD, ENTRYPOINT and EXPOSE"),
+    ],
+)
+def test_a_change_the_kit_cannot_build_is_refused_with_the_form_it_takes(
+    change: str, fix: str
+) -> None:
+    with pytest.raises(settings.KitError, match=re.escape(fix)):
+        images.image_config((change,), "sha256:" + "a" * 64)
+
+
+def test_every_recipes_changes_make_an_image_config() -> None:
+    for recipe in images.image_recipes(VERSIONS, "0.9.30"):
+        config = json.loads(images.image_config(recipe.changes, "sha256:" + "b" * 64))
+        assert config["config"], recipe.name
+
+
+def test_the_manifest_names_the_config_by_its_digest_and_the_layer_as_given() -> None:
+    config = images.image_config(('CMD ["python3"]',), "sha256:" + "c" * 64)
+    manifest = json.loads(images.docker_manifest(config, "sha256:" + "d" * 64, 1234))
+    assert manifest["mediaType"] == images.DOCKER_MANIFEST
+    assert manifest["config"]["digest"] == "sha256:" + hashlib.sha256(config).hexdigest()
+    assert manifest["config"]["size"] == len(config)
+    assert manifest["layers"] == [
+        {
+            "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+            "digest": "sha256:" + "d" * 64,
+            "size": 1234,
+        }
+    ]

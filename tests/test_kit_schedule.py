@@ -130,13 +130,17 @@ def test_workers_default_to_four_and_one_means_one_after_another() -> None:
     assert step_workers({"SHIPYARD_KIT_WORKERS": "1"}) == 1
 
 
-def test_the_pip_images_start_first_beside_go_and_the_engine_root_filesystem_last() -> None:
+def test_the_engines_path_goes_first_then_the_pip_images() -> None:
     steps = Provisioner().steps(image_recipes(image_tags(), uv_version()))
     first = [s.name for s in ready(steps, done={"host"}, started={"host"})]
-    assert first[:4] == [
+    assert first[:5] == [
         "dagger binaries",
+        "engine root filesystem",
         "image localhost:5000/shipyard/python:3.11-bookworm",
         "image localhost:5000/shipyard/checkov:3.3.30",
         "image localhost:5000/shipyard/moto:5.2.2",
     ]
-    assert first[-1] == "engine root filesystem"
+    # Once Go is done, a free worker takes the engine image before any image still waiting.
+    go_done = {"host", "dagger binaries", "engine root filesystem"}
+    after_go = [s.name for s in ready(steps, done=go_done, started=go_done)]
+    assert after_go[:2] == ["engine image", "terraform-docs"]

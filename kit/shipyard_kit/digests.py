@@ -30,11 +30,16 @@ def is_bytecode(path: Path) -> bool:
 
 
 def file_digest(path: Path) -> str:
+    return content_digest(path).removeprefix("sha256:")[:16]
+
+
+def content_digest(path: Path) -> str:
+    """A file's content address as registries name blobs: `sha256:<hex>`."""
     h = hashlib.sha256()
     with path.open("rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
             h.update(block)
-    return h.hexdigest()[:16]
+    return f"sha256:{h.hexdigest()}"
 
 
 @dataclass

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from shipyard_kit.digests import digest
 from shipyard_kit.settings import (
@@ -122,6 +126,85 @@ def python_runtime_settings(recipes: Sequence[ImageRecipe], uv_version: str) -> 
     """kit.json in the Python SDK image: the image the runtime starts from (and takes uv from)."""
     [python] = [r for r in recipes if r.name == "PYTHON"]
     return json.dumps({"pythonImage": python.reference, "uvVersion": uv_version}, indent=2) + "\n"
+
+
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+def image_config(changes: Sequence[str], diff_id: str) -> bytes:
+    """The image config `docker import --change` writes for a one-layer image: the changes'
+    ENV, LABEL, CMD, ENTRYPOINT (exec form) and EXPOSE."""
+    env: dict[str, str] = {}
+    config: dict[str, Any] = {}
+    for change in changes:
+        instruction, _, argument = change.partition(" ")
+        if instruction in ("ENV", "LABEL"):
+            key, equals, value = argument.partition("=")
+            if not equals:
+                raise KitError(f"image change {change!r}: write {instruction} KEY=value")
+            if instruction == "ENV":
+                env[key] = value
+            else:
+                config.setdefault("Labels", {})[key] = value
+        elif instruction in ("CMD", "ENTRYPOINT"):
+            config["Cmd" if instruction == "CMD" else "Entrypoint"] = _exec_form(change, argument)
+        elif instruction == "EXPOSE":
+            port = argument if "/" in argument else f"{argument}/tcp"
+            config.setdefault("ExposedPorts", {})[port] = {}
+        else:
+            raise KitError(
+                f"image change {change!r}: only ENV, LABEL, CMD, ENTRYPOINT and EXPOSE are built"
+            )
+    if env:
+        config["Env"] = [f"{key}={value}" for key, value in env.items()]
+    image = {
+        "architecture": "amd64",
+        "os": "linux",
+        "config": config,
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+    }
+    return json.dumps(image, sort_keys=True).encode()
+
+
+def _exec_form(change: str, argument: str) -> list[str]:
+    try:
+        words = json.loads(argument)
+    except json.JSONDecodeError:
+        words = None
+    if not (isinstance(words, list) and words and all(isinstance(w, str) for w in words)):
+        raise KitError(f'image change {change!r}: write the exec form, ["program", "arg"]')
+    return words
+
+
+def docker_manifest(config: bytes, layer_digest: str, layer_size: int) -> bytes:
+    """The manifest `docker push` writes for a one-layer image (Docker's schema 2)."""
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": DOCKER_MANIFEST,
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "digest": "sha256:" + hashlib.sha256(config).hexdigest(),
+            "size": len(config),
+        },
+        "layers": [
+            {
+                "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                "digest": layer_digest,
+                "size": layer_size,
+            }
+        ],
+    }
+    return json.dumps(manifest, sort_keys=True).encode()
+
+
+def wheel_script(wheel: Path, name: str) -> bytes:
+    """The script `name` a wheel installs (`<dist>.data/scripts/<name>`): uv's wheel carries
+    the uv binary there."""
+    with zipfile.ZipFile(wheel) as archive:
+        found = [m for m in archive.namelist() if m.endswith(f".data/scripts/{name}")]
+        if len(found) != 1:
+            raise KitError(f"{wheel.name} installs no single script named {name}: {found}")
+        return archive.read(found[0])
 
 
 def slim_excludes(path: str) -> bool:

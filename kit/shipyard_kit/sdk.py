@@ -12,7 +12,7 @@ import tarfile
 from pathlib import Path
 
 from shipyard_kit.settings import REPO, SDK_DEVELOPMENT_TABLES, SDK_LOCK, KitError
-from shipyard_kit.shell import run, say
+from shipyard_kit.shell import pip_download, say
 
 
 def sdk_lock_version(lock: str) -> str:
@@ -43,23 +43,9 @@ def vendor_python_sdk(target: Path, lock: str, scratch: Path) -> None:
     downloads = scratch / "downloads"
     (scratch / "dagger-io.lock").write_text(lock)
     say("  pip download dagger-io (sdist, hash-checked)")
-    run(
-        [
-            "python3",
-            "-m",
-            "pip",
-            "download",
-            "-q",
-            "--no-deps",
-            "--no-binary",
-            "dagger-io",
-            "--require-hashes",
-            "-r",
-            str(scratch / "dagger-io.lock"),
-            "-d",
-            str(downloads),
-        ],
-        capture=True,
+    pip_download(
+        ["--no-binary", "dagger-io", "--require-hashes", "-r", str(scratch / "dagger-io.lock")],
+        downloads,
     )
     [sdist] = downloads.glob("dagger_io-*.tar.gz")
     with tarfile.open(sdist) as tar:

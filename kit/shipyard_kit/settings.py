@@ -62,8 +62,10 @@ ENGINE_BINARIES = ("dagger-engine", "dagger-init", "dial-stdio", "dnsname")
 TIMINGS_FILE = "last-provision.json"
 TIMINGS = STATE / TIMINGS_FILE
 CNI_PLUGINS = ("bridge", "loopback", "firewall", "host-local")
-# Where a pip lock is copied inside an image's root filesystem while pip runs (then removed).
+# Where a pip lock and the uv that installs it sit in an image's root filesystem while uv runs
+# (then removed).
 LOCK_IN_ROOTFS = "/root/requirements.lock"
+UV_IN_ROOTFS = "/root/uv"
 # What Debian's official slim images leave out (debuerreotype's dpkg filter), in dpkg's
 # path-exclude/path-include syntax: documentation, manuals and translations. A slim root
 # filesystem has these removed and the filter installed, so later installs stay slim too.

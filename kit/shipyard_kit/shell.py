@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
 import os
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
+from email.message import Message
 from pathlib import Path
+from typing import BinaryIO
 
-from shipyard_kit.settings import REGISTRY, REGISTRY_LISTEN, KitError
+from shipyard_kit.digests import content_digest
+from shipyard_kit.images import DOCKER_MANIFEST, docker_manifest
+from shipyard_kit.settings import BESIDE_GO, REGISTRY, REGISTRY_LISTEN, KitError
 
 
 def say(message: str) -> None:
@@ -54,6 +61,12 @@ def run(
         detail = (result.stdout + result.stderr).decode(errors="replace")[-2000:] if capture else ""
         raise KitError(f"command failed ({result.returncode}): {' '.join(args)}\n{detail}")
     return result
+
+
+def pip_download(arguments: Sequence[str], into: Path) -> None:
+    """Distributions from PyPI, without their dependencies, by the machine's pip."""
+    pip = [*BESIDE_GO, "python3", "-m", "pip", "download", "-q", "--no-deps"]
+    run([*pip, *arguments, "-d", str(into)], capture=True)
 
 
 def output(args: Sequence[str], **kwargs: object) -> str:
@@ -103,3 +116,67 @@ def registry_has(reference: str) -> bool:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
+
+
+def push_image(reference: str, layer: Path, config: bytes) -> None:
+    """A one-layer image into the kit's registry as `docker push` puts it: the gzipped layer and
+    the config as blobs (skipped when the registry has them), then the manifest under its tag."""
+    repository, _, tag = reference.removeprefix(f"{REGISTRY}/").rpartition(":")
+    layer_digest = content_digest(layer)
+    with layer.open("rb") as stream:
+        _put_blob(repository, layer_digest, stream, layer.stat().st_size)
+    config_digest = "sha256:" + hashlib.sha256(config).hexdigest()
+    _put_blob(repository, config_digest, io.BytesIO(config), len(config))
+    manifest = docker_manifest(config, layer_digest, layer.stat().st_size)
+    _registry(
+        "PUT",
+        f"/v2/{repository}/manifests/{tag}",
+        reference,
+        io.BytesIO(manifest),
+        {"Content-Type": DOCKER_MANIFEST, "Content-Length": str(len(manifest))},
+    )
+
+
+def _put_blob(repository: str, blob: str, body: BinaryIO, size: int) -> None:
+    try:
+        _registry("HEAD", f"/v2/{repository}/blobs/{blob}", repository)
+        return
+    except KitError:
+        pass
+    started = _registry("POST", f"/v2/{repository}/blobs/uploads/", repository)
+    location = urllib.parse.urljoin(f"http://{REGISTRY_LISTEN}/", started["Location"])
+    separator = "&" if "?" in location else "?"
+    _registry(
+        "PUT",
+        f"{location}{separator}digest={blob}",
+        repository,
+        body,
+        {"Content-Type": "application/octet-stream", "Content-Length": str(size)},
+    )
+
+
+def _registry(
+    method: str,
+    where: str,
+    what: str,
+    body: BinaryIO | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Message:
+    url = where if where.startswith("http") else f"http://{REGISTRY_LISTEN}{where}"
+    # The kit's registry on loopback, or an upload address it handed out.
+    headers = dict(headers or {})
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=300) as response:  # noqa: S310
+            headers_answered: Message = response.headers
+            return headers_answered
+    except urllib.error.HTTPError as error:
+        detail = error.read().decode(errors="replace")[:300] if method != "HEAD" else ""
+        raise KitError(
+            f"registry {REGISTRY_LISTEN} answered {method} for {what} with HTTP {error.code}"
+            f" {detail}".rstrip()
+        ) from None
+    except (urllib.error.URLError, OSError) as error:
+        raise KitError(
+            f"registry {REGISTRY_LISTEN} unreachable for {what} ({error}); run kit/provision"
+        ) from None

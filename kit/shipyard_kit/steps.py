@@ -14,17 +14,19 @@ from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
-from shipyard_kit.digests import Stamps, digest, file_digest, tree_digest
+from shipyard_kit.digests import Stamps, content_digest, digest, file_digest, tree_digest
 from shipyard_kit.gomod import wrapper_go_mod
 from shipyard_kit.images import (
     ImageRecipe,
     debian_mirror,
     engine_json,
+    image_config,
     image_recipes,
     images_env,
     python_runtime_settings,
     slim_dpkg_config,
     slim_excludes,
+    wheel_script,
 )
 from shipyard_kit.pins import engine_version, image_tags, uv_version
 from shipyard_kit.schedule import Step, run_steps
@@ -58,6 +60,7 @@ from shipyard_kit.settings import (
     SUITE,
     TIMINGS,
     UNSUMMED_MODULES,
+    UV_IN_ROOTFS,
     KitError,
     step_workers,
 )
@@ -66,6 +69,8 @@ from shipyard_kit.shell import (
     http_ok,
     link,
     output,
+    pip_download,
+    push_image,
     registry_has,
     report_step,
     run,
@@ -73,6 +78,25 @@ from shipyard_kit.shell import (
     succeeds,
     wait_for,
 )
+
+
+def rootfs_tar(rootfs: Path, archive: str) -> list[str]:
+    """tar of a root filesystem as an image layer (without the kernel's mount points), into
+    `archive` ("-": standard output), yielding the CPU to the Go compilation."""
+    return [
+        *BESIDE_GO,
+        "tar",
+        "-C",
+        str(rootfs),
+        "--exclude=./.complete",
+        "--exclude=./proc/*",
+        "--exclude=./sys/*",
+        "--exclude=./dev/*",
+        "-c",
+        "-f",
+        archive,
+        ".",
+    ]
 
 
 class Provisioner:
@@ -83,6 +107,7 @@ class Provisioner:
         self.apt_updated = False
         self._locks_guard = threading.Lock()
         self._rootfs_locks: dict[str, threading.Lock] = {}
+        self._uv_guard = threading.Lock()
         self.engine_inputs = ""
 
     # -- host packages and daemons
@@ -403,21 +428,8 @@ class Provisioner:
 
     @staticmethod
     def import_rootfs(rootfs: Path, reference: str, changes: Sequence[str]) -> None:
-        tar = subprocess.Popen(
-            [
-                *BESIDE_GO,
-                "tar",
-                "-C",
-                str(rootfs),
-                "--exclude=./.complete",
-                "--exclude=./proc/*",
-                "--exclude=./sys/*",
-                "--exclude=./dev/*",
-                "-c",
-                ".",
-            ],
-            stdout=subprocess.PIPE,
-        )
+        """`rootfs` as an image in the machine's dockerd, which runs the engine container."""
+        tar = subprocess.Popen(rootfs_tar(rootfs, "-"), stdout=subprocess.PIPE)
         args = ["docker", "import"]
         for change in changes:
             args += ["--change", change]
@@ -427,6 +439,20 @@ class Provisioner:
         tar.wait()
         if result.returncode != 0 or tar.returncode != 0:
             raise KitError(f"docker import {reference} failed: {result.stderr.decode()[-1000:]}")
+
+    @staticmethod
+    def push_rootfs(rootfs: Path, reference: str, changes: Sequence[str]) -> None:
+        """`rootfs` as a one-layer image straight into the registry. tar and gzip run under
+        `nice`: `docker import` and `docker push` compressed in dockerd, beside Go at its
+        priority, and kept an unused copy of every image in dockerd's store."""
+        scratch_root = STATE / "work"
+        scratch_root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=scratch_root) as scratch:
+            layer = Path(scratch) / "layer.tar"
+            run(rootfs_tar(rootfs, str(layer)))
+            diff_id = content_digest(layer)
+            run([*BESIDE_GO, "gzip", "-n", "-6", str(layer)])
+            push_image(reference, layer.with_name("layer.tar.gz"), image_config(changes, diff_id))
 
     # -- the engine
 
@@ -594,7 +620,8 @@ class Provisioner:
     def pipeline_image(self, recipe: ImageRecipe) -> None:
         extra = "".join(file_digest(self.bin / b) for b in recipe.go_binaries)
         rootfs = self.rootfs_target(recipe.packages, recipe.slim).name
-        inputs = recipe.inputs(digest(self.mirror(), extra, rootfs))
+        installer = [f"uv {uv_version()}"] if recipe.pip or recipe.pip_lock else []
+        inputs = recipe.inputs(digest(self.mirror(), extra, rootfs, *installer))
         step = "image-" + recipe.name.lower()
         if self.stamps.matches(step, inputs) and registry_has(recipe.reference):
             say(f"  {recipe.reference} up to date (cached)")
@@ -603,47 +630,67 @@ class Provisioner:
         work = STATE / "work" / recipe.name.lower()
         self.copy_tree(base, work)
         if recipe.pip or recipe.pip_lock:
-            self.pip_install(work, recipe)
+            self.uv_install(work, recipe)
         for binary in recipe.go_binaries:
             shutil.copy2(self.bin / binary, work / "usr/local/bin" / binary)
-        self.import_rootfs(
+        self.push_rootfs(
             work, recipe.reference, (*recipe.changes, f"LABEL shipyard.kit.inputs={inputs}")
         )
         shutil.rmtree(work)
-        run(["docker", "push", "-q", recipe.reference], capture=True)
         self.stamps.record(step, inputs)
 
-    @staticmethod
-    def pip_install(rootfs: Path, recipe: ImageRecipe) -> None:
+    def uv(self) -> Path:
+        """The pinned uv, taken from its PyPI wheel once: it installs the images' Python packages
+        (parallel downloads; pip's one at a time were the tail of a cold start)."""
+        target = self.bin / "uv"
+        version = uv_version()
+        with self._uv_guard:
+            if self.stamps.matches("uv", version) and target.exists():
+                return target
+            say(f"  pip download uv=={version} (its wheel carries the binary)")
+            with tempfile.TemporaryDirectory() as scratch:
+                pip_download(["--only-binary=:all:", f"uv=={version}"], Path(scratch))
+                [wheel] = Path(scratch).glob("uv-*.whl")
+                self.bin.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(wheel_script(wheel, "uv"))
+                target.chmod(0o755)
+            self.stamps.record("uv", version)
+            return target
+
+    def uv_install(self, rootfs: Path, recipe: ImageRecipe) -> None:
+        """The recipe's packages into the image's system Python, byte-compiled as pip does."""
+        shutil.copy2(self.uv(), rootfs / UV_IN_ROOTFS.lstrip("/"))
+        shutil.copy2("/etc/resolv.conf", rootfs / "etc/resolv.conf")
         args = [
             *BESIDE_GO,
             "chroot",
             str(rootfs),
             "env",
-            "PIP_CERT=/etc/ssl/certs/ca-certificates.crt",
-            "PIP_DISABLE_PIP_VERSION_CHECK=1",
-            "PIP_NO_CACHE_DIR=1",
-            "PIP_ROOT_USER_ACTION=ignore",
+            "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
             "HOME=/root",
-            "python3",
-            "-m",
+            UV_IN_ROOTFS,
             "pip",
             "install",
-            "-q",
+            "--quiet",
+            "--no-cache",
+            "--python",
+            "/usr/bin/python3",
+            "--system",
             "--break-system-packages",
+            "--compile-bytecode",
         ]
-        shutil.copy2("/etc/resolv.conf", rootfs / "etc/resolv.conf")
         if recipe.pip_lock:
             shutil.copy2(REPO / recipe.pip_lock, rootfs / LOCK_IN_ROOTFS.lstrip("/"))
             args += ["--require-hashes", "-r", LOCK_IN_ROOTFS]
         args += list(recipe.pip)
-        say(f"    pip install {' '.join(recipe.pip) or recipe.pip_lock}")
-        # The host's pip settings (a local wheel directory) must not leak into the image.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+        say(f"    uv pip install {' '.join(recipe.pip) or recipe.pip_lock}")
+        # The host's pip and uv settings (a local wheel directory) must not leak into the image.
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
         result = subprocess.run(args, env=env, stdout=sys.stderr, stderr=sys.stderr, check=False)
-        (rootfs / LOCK_IN_ROOTFS.lstrip("/")).unlink(missing_ok=True)
+        for leftover in (LOCK_IN_ROOTFS, UV_IN_ROOTFS):
+            (rootfs / leftover.lstrip("/")).unlink(missing_ok=True)
         if result.returncode != 0:
-            raise KitError(f"pip install for {recipe.reference} failed; see the output above")
+            raise KitError(f"uv pip install for {recipe.reference} failed; see the output above")
 
     # -- entry points
 
@@ -666,9 +713,10 @@ class Provisioner:
     def steps(self, recipes: Sequence[ImageRecipe]) -> list[Step]:
         """What provisioning runs and what each step waits for; independent steps overlap.
 
-        Ready steps start in the order listed: beside the Go compilation first the images with
-        pip installs (the longest after it), and the engine's root filesystem last, as only
-        the engine image, after Go, needs it.
+        Ready steps start in the order listed, so the engine's path goes first: its root
+        filesystem beside the Go compilation, its image and container as soon as Go is done.
+        Then terraform-docs's compilation (an image waits on it), the images with pip installs
+        (the longest after Go) and the other images.
         """
         versions = image_tags()
         images = [
@@ -682,19 +730,19 @@ class Provisioner:
         return [
             Step("host", self.host),
             Step("dagger binaries", self.dagger_binaries, ("host",)),
-            *images,
             Step("engine root filesystem", self.engine_rootfs, ("host",)),
-            Step(
-                "terraform-docs",
-                partial(self.terraform_docs, versions["TERRAFORM_DOCS"]),
-                ("dagger binaries",),
-            ),
             Step(
                 "engine image",
                 self.engine_image,
                 ("dagger binaries", "engine root filesystem"),
             ),
             Step("engine container", self.engine_container, ("engine image",)),
+            Step(
+                "terraform-docs",
+                partial(self.terraform_docs, versions["TERRAFORM_DOCS"]),
+                ("dagger binaries",),
+            ),
+            *images,
         ]
 
     def up(self) -> None:

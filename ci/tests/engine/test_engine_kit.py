@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
+import subprocess
 from pathlib import Path
 
 import anyio
 import dagger
 import pytest
 from shipyard.decide.images import DEFAULT_IMAGES, ImageCatalog
+from shipyard_kit import images as kit_images
+from shipyard_kit.pins import image_tags, uv_version
+from shipyard_kit.settings import STATE as KIT_STATE
+from shipyard_kit.steps import Provisioner
 
 pytestmark = [pytest.mark.engine, pytest.mark.anyio]
 
@@ -166,3 +172,62 @@ async def test_each_tool_image_runs_the_version_the_pipeline_pins(
         .stdout()
     )
     assert expected in stdout
+
+
+def _docker_import_config(changes: tuple[str, ...]) -> dict[str, object]:
+    reference = f"shipyard-kit-test/import:{secrets.token_hex(4)}"
+    empty_tar = subprocess.run(
+        ["tar", "-c", "-f", "-", "-T", "/dev/null"], capture_output=True, check=True
+    ).stdout
+    arguments = [part for change in changes for part in ("--change", change)]
+    subprocess.run(
+        ["docker", "import", *arguments, "-", reference],
+        input=empty_tar,
+        capture_output=True,
+        check=True,
+    )
+    try:
+        inspected = subprocess.run(
+            ["docker", "image", "inspect", "--format", "{{json .Config}}", reference],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        subprocess.run(["docker", "image", "rm", reference], capture_output=True, check=False)
+    config: dict[str, object] = json.loads(inspected.stdout)
+    return config
+
+
+@pytest.mark.parametrize(
+    "recipe", kit_images.image_recipes(image_tags(), uv_version()), ids=lambda recipe: recipe.name
+)
+def test_the_kits_image_config_is_the_one_docker_import_writes(
+    recipe: kit_images.ImageRecipe,
+) -> None:
+    # The kit pushes its images itself; docker import --change is what it replaced.
+    changes = (*recipe.changes, "LABEL shipyard.kit.inputs=0123abcd")
+    ours = json.loads(kit_images.image_config(changes, "sha256:" + "0" * 64))["config"]
+    docker = _docker_import_config(changes)
+    for field in ("Env", "Cmd", "Entrypoint", "ExposedPorts", "Labels"):
+        assert ours.get(field) == docker.get(field), (recipe.name, field)
+
+
+async def test_a_pushed_root_filesystem_runs_in_the_engine_with_its_config(
+    dagger_client: dagger.Client, tmp_path: Path
+) -> None:
+    token = secrets.token_hex(8)
+    binary = KIT_STATE / "bin" / "terraform-docs"  # static: a root filesystem of one file
+    (tmp_path / "usr/local/bin").mkdir(parents=True)
+    shutil.copy2(binary, tmp_path / "usr/local/bin/terraform-docs")
+    (tmp_path / "token").write_text(token)
+    changes = ('ENTRYPOINT ["terraform-docs"]', f"ENV TOKEN={token}", "ENV PATH=/usr/local/bin")
+    # Twice: the second push finds the layer in the registry and uploads only its manifest.
+    for tag in ("first", "second"):
+        reference = f"{KIT_REGISTRY}shipyard-test/pushed-{token}:{tag}"
+        Provisioner.push_rootfs(tmp_path, reference, changes)
+        container = dagger_client.container().from_(reference)
+        assert await container.env_variable("TOKEN") == token
+        assert await container.file("/token").contents() == token
+        version = await container.with_exec(["--version"], use_entrypoint=True).stdout()
+        assert version.startswith("terraform-docs version v0.20.0"), version
