@@ -11,7 +11,9 @@ Figures, all from this one invocation, on the same engine:
    stage whole (one shard, the layout before sharding), after another source change;
 3. parallel, sharded: the same, the test stage split into one shard per engine core (the
    pipeline's default), after another source change;
-4. warm: the whole pull-request pipeline twice with no change; the second run's time.
+4. warm: the whole pull-request pipeline twice with no change; the second run's time;
+5. the machine's busy CPU seconds during each sequential run: spread over every core, the
+   floor no layout of the same work can beat.
 
 Per stage it prints each stage's time one after another and when each stage finished in parallel.
 Parallel can never beat the longest stage, so longest / sum is the floor of the ratio on any
@@ -37,6 +39,7 @@ sys.modules.setdefault("httpx2", None)  # type: ignore[arg-type]  # see shipyard
 
 import anyio  # noqa: E402
 import dagger  # noqa: E402
+from machine import busy_cpu_seconds, cores  # noqa: E402
 from shipyard.module.cli import repository_sources  # noqa: E402
 from shipyard.module.main import Shipyard  # noqa: E402
 
@@ -71,17 +74,20 @@ def stages(shipyard: Shipyard, shards: int) -> dict[str, Stage]:
 
 
 Run = tuple[float, dict[str, float]]  # total seconds, and per stage
+CPU_SPENT: list[float] = []  # the machine's busy CPU seconds during each sequential run
 
 
 async def sequential(shipyard: Shipyard) -> Run:
     """Each stage's own time, one after another, the test stage whole."""
     marker = uuid.uuid4().hex
     started = time.monotonic()
+    busy = busy_cpu_seconds()
     took: dict[str, float] = {}
     for name, stage in stages(shipyard, WHOLE).items():
         begun = time.monotonic()
         await stage(marker)
         took[name] = time.monotonic() - begun
+    CPU_SPENT.append(busy_cpu_seconds() - busy)
     return time.monotonic() - started, took
 
 
@@ -121,6 +127,7 @@ async def main() -> None:
         # The engine may drop layers between sessions (its free-space policy); a first run after a
         # source change rebuilds them. It is not measured, or the first sequential run pays it.
         await sequential(shipyard)
+        CPU_SPENT.clear()
         # ABCCBA order, so that no way profits from running later.
         seq = [await sequential(shipyard)]
         whole = [await parallel(shipyard, WHOLE)]
@@ -143,10 +150,20 @@ async def main() -> None:
         print(f"parallel ({label}) / sequential: {ratio:.2f}x (target <= 0.50x)")
     floor = sum(max(took.values()) for _, took in seq) / total
     print(f"longest stage / sequential (the floor of the whole layout's ratio): {floor:.2f}x")
+    # No layout of the same work beats its CPU time spread over every core.
+    cpu_floor = sum(CPU_SPENT) / cores() / total
+    print(
+        f"machine busy during one after another: {_runs_of(CPU_SPENT)} CPU-s on {cores()} cores;"
+        f" spread over them: {cpu_floor:.2f}x of sequential (the floor of any layout)"
+    )
 
 
 def _runs(runs: list[Run]) -> str:
-    return " and ".join(f"{total:.1f} s" for total, _ in runs)
+    return _runs_of([total for total, _ in runs]) + " s"
+
+
+def _runs_of(seconds: list[float]) -> str:
+    return " and ".join(f"{value:.1f}" for value in seconds)
 
 
 def _stages(run: Run) -> str:
