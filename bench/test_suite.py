@@ -57,7 +57,8 @@ def timed(args: list[str], log: Path) -> tuple[float, float, str]:
         )
     elapsed = time.monotonic() - started
     spent = busy_cpu_seconds() - busy
-    tally = re.findall(r"^=+ (.* in [0-9.]+s.*) =+$", log.read_text(), re.MULTILINE)
+    # pytest's last line, framed by "=" unless -q dropped the frame.
+    tally = re.findall(r"^=* ?(\d+ \w+.* in [0-9.]+s.*?) ?=*$", log.read_text(), re.MULTILINE)
     if done.returncode != 0:
         raise SystemExit(f"pytest {' '.join(args)} failed ({done.returncode}); see {log}")
     return elapsed, spent, tally[-1] if tally else "?"
