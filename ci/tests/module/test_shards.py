@@ -8,6 +8,7 @@ from shipyard.decide.shards import (
     Shard,
     ShardError,
     ShardRun,
+    default_shards,
     file_durations,
     merge_runs,
     parse_durations,
@@ -45,6 +46,15 @@ def test_a_file_without_a_recorded_time_weighs_the_median_of_the_known_ones() ->
 def test_with_no_durations_at_all_every_file_weighs_the_same() -> None:
     plan = plan_shards(["c.py", "a.py", "b.py"], {}, 2)
     assert [shard.files for shard in plan] == [("a.py", "c.py"), ("b.py",)]
+
+
+@pytest.mark.parametrize(
+    ("cores", "shards"), [(1, 1), (2, 1), (3, 1), (4, 2), (5, 2), (8, 4), (16, 8)]
+)
+def test_the_default_is_one_shard_per_two_engine_cores_and_never_none(
+    cores: int, shards: int
+) -> None:
+    assert default_shards(cores) == shards
 
 
 def test_no_more_shards_than_files_and_a_bad_count_is_refused() -> None:

@@ -25,6 +25,10 @@ RECORD_HINT: Final = (
 )
 # A file's weight when no duration is known for it and none for any other file either.
 UNKNOWN_SECONDS: Final = 1.0
+# A shard keeps two processes busy: pytest and the uvicorn server its tests start. On a 2-core
+# engine (bench/test_shards.py) two shards took 55.6 s and 63 CPU-s, one shard 44.4-47.0 s and
+# 50-53 CPU-s: each shard's start-up costs more than a second core wins.
+CORES_PER_SHARD: Final = 2
 # pytest's order of outcomes in its totals line, singular as it counts them.
 OUTCOMES: Final = ("failed", "passed", "skipped", "deselected", "xfailed", "xpassed", "warning")
 OUTCOMES_WITH_ERRORS: Final = (*OUTCOMES, "error")
@@ -73,6 +77,11 @@ def parse_durations(text: str) -> dict[str, float]:
             f"{RECORD_HINT}"
         )
     return {str(path): float(seconds) for path, seconds in document.items()}
+
+
+def default_shards(engine_cores: int) -> int:
+    """What `--shards 0` means: one shard per two of the engine's cores, at least one."""
+    return max(1, engine_cores // CORES_PER_SHARD)
 
 
 def plan_shards(

@@ -72,7 +72,7 @@ class ShardedRun:
 
 
 async def engine_cores(images: ImageCatalog) -> int:
-    """How many CPUs the engine's containers get: the default shard count."""
+    """How many CPUs the engine's containers get: what the default shard count is made of."""
     probe = dag.container().from_(images.reference("PYTHON")).with_exec(["nproc"])
     return max(1, int((await probe.stdout()).strip()))
 
@@ -85,7 +85,7 @@ async def plan(
     durations = {}
     if await source.exists(plans.DURATIONS_FILE):
         durations = plans.parse_durations(await source.file(plans.DURATIONS_FILE).contents())
-    count = shards or await engine_cores(images)
+    count = shards or plans.default_shards(await engine_cores(images))
     return plans.plan_shards(files, durations, count)
 
 
