@@ -232,8 +232,8 @@ def test_every_recipes_changes_make_an_image_config() -> None:
 
 def test_the_manifest_names_the_config_by_its_digest_and_the_layer_as_given() -> None:
     config = images.image_config(('CMD ["python3"]',), "sha256:" + "c" * 64)
-    manifest = json.loads(images.docker_manifest(config, "sha256:" + "d" * 64, 1234))
-    assert manifest["mediaType"] == images.DOCKER_MANIFEST
+    manifest = json.loads(images.one_layer_manifest(config, "sha256:" + "d" * 64, 1234))
+    assert manifest["mediaType"] == images.DOCKER.manifest
     assert manifest["config"]["digest"] == "sha256:" + hashlib.sha256(config).hexdigest()
     assert manifest["config"]["size"] == len(config)
     assert manifest["layers"] == [

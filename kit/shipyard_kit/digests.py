@@ -33,8 +33,13 @@ def file_digest(path: Path) -> str:
     return content_digest(path).removeprefix("sha256:")[:16]
 
 
+def bytes_digest(data: bytes) -> str:
+    """Bytes' content address as registries name blobs: `sha256:<hex>`."""
+    return f"sha256:{hashlib.sha256(data).hexdigest()}"
+
+
 def content_digest(path: Path) -> str:
-    """A file's content address as registries name blobs: `sha256:<hex>`."""
+    """A file's content address, as bytes_digest gives it, read in blocks."""
     h = hashlib.sha256()
     with path.open("rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import json
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from shipyard_kit.digests import digest
+from shipyard_kit.digests import bytes_digest, digest
 from shipyard_kit.settings import (
     IMAGE_PREFIX,
     REGISTRY,
@@ -57,6 +56,10 @@ class ImageRecipe:
     # A root filesystem without what SLIM_DPKG_FILTER excludes. Not in repr: inputs() adds it
     # only when set, so the digests (and stamps) of the other images do not depend on it.
     slim: bool = field(default=False, repr=False)
+
+    @property
+    def installs_python_packages(self) -> bool:
+        return bool(self.pip or self.pip_lock)
 
     def inputs(self, extra: str) -> str:
         lock = (REPO / self.pip_lock).read_text() if self.pip_lock else ""
@@ -128,7 +131,25 @@ def python_runtime_settings(recipes: Sequence[ImageRecipe], uv_version: str) -> 
     return json.dumps({"pythonImage": python.reference, "uvVersion": uv_version}, indent=2) + "\n"
 
 
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+class MediaTypes(NamedTuple):
+    """What a manifest calls itself, its config and its gzipped layer."""
+
+    manifest: str
+    config: str
+    layer: str
+
+
+# What `docker push` writes (Docker's schema 2), and the OCI image layout's names.
+DOCKER = MediaTypes(
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.container.image.v1+json",
+    "application/vnd.docker.image.rootfs.diff.tar.gzip",
+)
+OCI = MediaTypes(
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.config.v1+json",
+    "application/vnd.oci.image.layer.v1.tar+gzip",
+)
 
 
 def image_config(changes: Sequence[str], diff_id: str) -> bytes:
@@ -176,23 +197,19 @@ def _exec_form(change: str, argument: str) -> list[str]:
     return words
 
 
-def docker_manifest(config: bytes, layer_digest: str, layer_size: int) -> bytes:
-    """The manifest `docker push` writes for a one-layer image (Docker's schema 2)."""
+def one_layer_manifest(
+    config: bytes, layer_digest: str, layer_size: int, media: MediaTypes = DOCKER
+) -> bytes:
+    """The manifest of a one-layer image, naming its config by digest."""
     manifest = {
         "schemaVersion": 2,
-        "mediaType": DOCKER_MANIFEST,
+        "mediaType": media.manifest,
         "config": {
-            "mediaType": "application/vnd.docker.container.image.v1+json",
-            "digest": "sha256:" + hashlib.sha256(config).hexdigest(),
+            "mediaType": media.config,
+            "digest": bytes_digest(config),
             "size": len(config),
         },
-        "layers": [
-            {
-                "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                "digest": layer_digest,
-                "size": layer_size,
-            }
-        ],
+        "layers": [{"mediaType": media.layer, "digest": layer_digest, "size": layer_size}],
     }
     return json.dumps(manifest, sort_keys=True).encode()
 

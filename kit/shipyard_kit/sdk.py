@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
-import json
 import re
 import shutil
 import tarfile
 from pathlib import Path
 
+from shipyard_kit.digests import bytes_digest
+from shipyard_kit.images import OCI, image_config, one_layer_manifest
 from shipyard_kit.settings import REPO, SDK_DEVELOPMENT_TABLES, SDK_LOCK, KitError
 from shipyard_kit.shell import pip_download, say
 
@@ -73,44 +73,11 @@ def deterministic_tar_gz(root: Path) -> tuple[bytes, str]:
                 tar.addfile(info)
     uncompressed = raw.getvalue()
     compressed = gzip.compress(uncompressed, mtime=0)
-    return compressed, "sha256:" + hashlib.sha256(uncompressed).hexdigest()
+    return compressed, bytes_digest(uncompressed)
 
 
 def oci_image_blobs(layer: bytes, diff_id: str) -> tuple[str, dict[str, bytes]]:
     """A one-layer OCI image: its manifest digest and every blob by digest."""
-
-    def blob(data: bytes) -> tuple[str, bytes]:
-        return "sha256:" + hashlib.sha256(data).hexdigest(), data
-
-    config = json.dumps(
-        {
-            "architecture": "amd64",
-            "os": "linux",
-            "config": {},
-            "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-        },
-        sort_keys=True,
-    ).encode()
-    config_digest, _ = blob(config)
-    layer_digest, _ = blob(layer)
-    manifest = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {
-                "mediaType": "application/vnd.oci.image.config.v1+json",
-                "digest": config_digest,
-                "size": len(config),
-            },
-            "layers": [
-                {
-                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                    "digest": layer_digest,
-                    "size": len(layer),
-                }
-            ],
-        },
-        sort_keys=True,
-    ).encode()
-    manifest_digest, _ = blob(manifest)
-    return manifest_digest, {config_digest: config, layer_digest: layer, manifest_digest: manifest}
+    config = image_config((), diff_id)
+    manifest = one_layer_manifest(config, bytes_digest(layer), len(layer), OCI)
+    return bytes_digest(manifest), {bytes_digest(blob): blob for blob in (config, layer, manifest)}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
 import subprocess
@@ -17,8 +16,8 @@ from email.message import Message
 from pathlib import Path
 from typing import BinaryIO
 
-from shipyard_kit.digests import content_digest
-from shipyard_kit.images import DOCKER_MANIFEST, docker_manifest
+from shipyard_kit.digests import bytes_digest, content_digest
+from shipyard_kit.images import DOCKER, one_layer_manifest
 from shipyard_kit.settings import BESIDE_GO, REGISTRY, REGISTRY_LISTEN, KitError
 
 
@@ -122,18 +121,17 @@ def push_image(reference: str, layer: Path, config: bytes) -> None:
     """A one-layer image into the kit's registry as `docker push` puts it: the gzipped layer and
     the config as blobs (skipped when the registry has them), then the manifest under its tag."""
     repository, _, tag = reference.removeprefix(f"{REGISTRY}/").rpartition(":")
-    layer_digest = content_digest(layer)
+    layer_digest, layer_size = content_digest(layer), layer.stat().st_size
     with layer.open("rb") as stream:
-        _put_blob(repository, layer_digest, stream, layer.stat().st_size)
-    config_digest = "sha256:" + hashlib.sha256(config).hexdigest()
-    _put_blob(repository, config_digest, io.BytesIO(config), len(config))
-    manifest = docker_manifest(config, layer_digest, layer.stat().st_size)
+        _put_blob(repository, layer_digest, stream, layer_size)
+    _put_blob(repository, bytes_digest(config), io.BytesIO(config), len(config))
+    manifest = one_layer_manifest(config, layer_digest, layer_size)
     _registry(
         "PUT",
         f"/v2/{repository}/manifests/{tag}",
         reference,
         io.BytesIO(manifest),
-        {"Content-Type": DOCKER_MANIFEST, "Content-Length": str(len(manifest))},
+        {"Content-Type": DOCKER.manifest, "Content-Length": str(len(manifest))},
     )
 
 

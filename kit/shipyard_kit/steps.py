@@ -620,7 +620,7 @@ class Provisioner:
     def pipeline_image(self, recipe: ImageRecipe) -> None:
         extra = "".join(file_digest(self.bin / b) for b in recipe.go_binaries)
         rootfs = self.rootfs_target(recipe.packages, recipe.slim).name
-        installer = [f"uv {uv_version()}"] if recipe.pip or recipe.pip_lock else []
+        installer = [f"uv {uv_version()}"] if recipe.installs_python_packages else []
         inputs = recipe.inputs(digest(self.mirror(), extra, rootfs, *installer))
         step = "image-" + recipe.name.lower()
         if self.stamps.matches(step, inputs) and registry_has(recipe.reference):
@@ -629,7 +629,7 @@ class Provisioner:
         base = self.rootfs(recipe.packages, recipe.slim)
         work = STATE / "work" / recipe.name.lower()
         self.copy_tree(base, work)
-        if recipe.pip or recipe.pip_lock:
+        if recipe.installs_python_packages:
             self.uv_install(work, recipe)
         for binary in recipe.go_binaries:
             shutil.copy2(self.bin / binary, work / "usr/local/bin" / binary)
@@ -725,7 +725,7 @@ class Provisioner:
                 partial(self.pipeline_image, recipe),
                 ("host", *(("terraform-docs",) if recipe.go_binaries else ())),
             )
-            for recipe in sorted(recipes, key=lambda r: not (r.pip or r.pip_lock))
+            for recipe in sorted(recipes, key=lambda r: not r.installs_python_packages)
         ]
         return [
             Step("host", self.host),
