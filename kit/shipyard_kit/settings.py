@@ -58,6 +58,11 @@ APT_LEFTOVERS = ("var/cache/apt", "var/cache/apt/archives", "var/lib/apt/lists")
 # it (debootstrap, apt, pip, copies, tar) yields the CPU to it.
 BESIDE_GO = ("nice", "-n", "10")
 ENGINE_BINARIES = ("dagger-engine", "dagger-init", "dial-stdio", "dnsname")
+# The engine installs every CA it finds here into each container it runs, with
+# update-ca-certificates before and after every exec. The kit's images trust this machine's CAs
+# already (the shared base) and the engine's own TLS reads the bundle, so in the engine's root
+# filesystem this folder stays empty.
+ENGINE_CUSTOM_CA_FOLDER = "usr/local/share/ca-certificates"
 # Each step's seconds in the last provisioning run, in the state dir (bench/kit_provision.py).
 TIMINGS_FILE = "last-provision.json"
 TIMINGS = STATE / TIMINGS_FILE

@@ -45,6 +45,7 @@ from shipyard_kit.settings import (
     DAGGER_MODULE,
     ENGINE_BINARIES,
     ENGINE_CONTAINER,
+    ENGINE_CUSTOM_CA_FOLDER,
     ENGINE_PACKAGES,
     ENGINE_RUN_FLAGS,
     ENGINE_VOLUME,
@@ -462,6 +463,7 @@ class Provisioner:
             *(file_digest(self.bin / n) for n in ENGINE_BINARIES),
             engine_json(),
             repr(ENGINE_RUN_FLAGS),
+            f"empty {ENGINE_CUSTOM_CA_FOLDER}",
             self.python_sdk_inputs(),
         )
 
@@ -488,6 +490,8 @@ class Provisioner:
         base = self.rootfs(ENGINE_PACKAGES)
         work = STATE / "work" / "engine"
         self.copy_tree(base, work)
+        for trusted in (work / ENGINE_CUSTOM_CA_FOLDER).iterdir():
+            trusted.unlink()
         local = work / "usr/local/bin"
         local.mkdir(parents=True, exist_ok=True)
         for name in ("dagger-engine", "dagger-init", "dial-stdio"):

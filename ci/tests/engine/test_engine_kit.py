@@ -81,6 +81,33 @@ async def test_with_exec_runs_in_the_local_python_image(
     assert lines[3] == token
 
 
+async def test_the_engine_adds_no_certificates_around_an_exec(
+    dagger_client: dagger.Client, images: ImageCatalog
+) -> None:
+    """With CAs in its own custom folder the engine copies them into every container and runs
+    update-ca-certificates before and after each exec (half the CPU of a release rehearsal).
+    The kit's images carry this machine's CAs themselves, so the engine's folder is empty."""
+    token = secrets.token_hex(8)
+    listed = await (
+        dagger_client.container()
+        .from_(images.reference("PYTHON"))
+        .without_directory("/usr/local/share/ca-certificates")
+        .with_env_variable("TOKEN", token)
+        .with_exec(["sh", "-c", 'ls -A /usr/local/share/ca-certificates; echo "$TOKEN"'])
+        .stdout()
+    )
+    assert listed.split() == [token]
+    bundle = await (
+        dagger_client.container()
+        .from_(images.reference("PYTHON"))
+        .file("/etc/ssl/certs/ca-certificates.crt")
+        .contents()
+    )
+    for host_ca in Path("/usr/local/share/ca-certificates").rglob("*.crt"):
+        body = "".join(host_ca.read_text().split("-----")[2].split())
+        assert body in "".join(bundle.split()), f"the kit's Python image does not trust {host_ca}"
+
+
 async def test_a_failing_exec_reports_its_exit_code(
     dagger_client: dagger.Client, images: ImageCatalog
 ) -> None:
