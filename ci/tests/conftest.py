@@ -4,6 +4,7 @@ accounts under names of their own (scidata-N, front-test-N), so they never meet.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -16,3 +17,12 @@ def moto_url() -> Iterator[str]:
 
     with moto_server() as url:
         yield url
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port where a connection is refused. The socket stays bound, never listening,
+    for the whole test: a released port could be taken by another worker's server meanwhile."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        yield int(holder.getsockname()[1])

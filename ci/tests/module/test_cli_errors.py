@@ -5,7 +5,6 @@ leave a mark if a session were ever started."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -158,14 +157,10 @@ def test_a_missing_report_file_is_named(dagger_cli: Path, tmp_path: Path) -> Non
     )
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def test_an_unreachable_engine_is_named_with_how_to_start_it(dagger_cli: Path) -> None:
-    runner = f"tcp://127.0.0.1:{_closed_port()}"
+def test_an_unreachable_engine_is_named_with_how_to_start_it(
+    dagger_cli: Path, closed_port: int
+) -> None:
+    runner = f"tcp://127.0.0.1:{closed_port}"
     result = shipyard_cli(
         "smoke", "--url", "http://127.0.0.1:9", cli=dagger_cli,
         env={"_EXPERIMENTAL_DAGGER_RUNNER_HOST": runner},

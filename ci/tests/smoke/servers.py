@@ -192,13 +192,6 @@ def cut_off_server() -> Iterator[str]:
         yield url
 
 
-def closed_port() -> str:
-    """A loopback URL where nothing listens (the port was just released)."""
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
 @contextmanager
 def trickling_server(interval_s: float = 0.2) -> Iterator[str]:
     """Answers every request with headers at once, then one body byte per ``interval_s``,

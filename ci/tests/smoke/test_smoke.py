@@ -25,7 +25,7 @@ from shipyard.tools.smoke import (
 )
 from shipyard.tools.smoke.__main__ import main
 
-from .servers import closed_port, cut_off_server, png, serve, silent_server
+from .servers import cut_off_server, png, serve, silent_server
 
 FAST = SmokeConfig(deadline_s=3.0, request_timeout_s=1.0, first_backoff_s=0.05)
 
@@ -202,8 +202,8 @@ def test_response_cut_off_mid_body_is_retried_then_fails() -> None:
     assert attempts >= 2
 
 
-def test_nothing_listening_fails_with_connect_error() -> None:
-    report = smoke(closed_port(), replace(FAST, deadline_s=0.5))
+def test_nothing_listening_fails_with_connect_error(closed_port: int) -> None:
+    report = smoke(f"http://127.0.0.1:{closed_port}", replace(FAST, deadline_s=0.5))
     verdict, detail, _ = check(report, "health")
     assert verdict is Verdict.FAIL
     assert "ConnectError" in detail
