@@ -44,8 +44,10 @@ def test_dev_test_passes_the_printed_options_to_pytest() -> None:
 
 def run_suite(folder: Path, suite: str) -> subprocess.CompletedProcess[str]:
     options = workers_for(suite).stdout.split()
+    # The repository's configuration, as ./dev test runs under it (its plugins, not autoload).
+    config = ["-c", str(REPO / "pyproject.toml"), "--rootdir", str(folder)]
     return subprocess.run(
-        [str(PYTEST), "-p", "no:cacheprovider", "--no-cov", *options, str(folder)],
+        [str(PYTEST), *config, "-p", "no:cacheprovider", "--no-cov", *options, str(folder)],
         cwd=folder,
         capture_output=True,
         text=True,
