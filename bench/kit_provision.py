@@ -36,7 +36,8 @@ REPO = Path(__file__).resolve().parent.parent
 PROVISION = REPO / "kit" / "provision"
 # The kit's own names, loaded as kit/provision loads its package (no virtualenv needed).
 sys.path.insert(0, str(PROVISION.parent))
-from shipyard_kit.settings import ENGINE_CONTAINER, TIMINGS_FILE  # noqa: E402
+from shipyard_kit.settings import TIMINGS_FILE  # noqa: E402
+from shipyard_kit.steps import remove_engine_container  # noqa: E402
 
 COLD_TARGET_SECONDS = 6 * 60
 WARM_TARGET_SECONDS = 5
@@ -68,7 +69,7 @@ def cold_provision(workers: int | None, logs: Path) -> tuple[float, dict[str, fl
     env = {"SHIPYARD_KIT_STATE": str(state), "GOCACHE": str(scratch / "gocache")}
     if workers is not None:
         env["SHIPYARD_KIT_WORKERS"] = str(workers)
-    subprocess.run(["docker", "rm", "-f", ENGINE_CONTAINER], capture_output=True, check=False)
+    remove_engine_container()
     try:
         cold = timed_provision(env, logs / f"cold-{workers or 'default'}.log")
         steps = json.loads((state / TIMINGS_FILE).read_text())["steps"]

@@ -10,6 +10,8 @@ REPO = Path(__file__).resolve().parents[2]
 KIT = REPO / "kit"
 STATE = Path(os.environ.get("SHIPYARD_KIT_STATE", "/var/lib/shipyard-kit"))
 ENGINE_CONTAINER = "shipyard-engine"  # never "dagger-engine-*": the CLI deletes those
+# How long a stopping engine may take to shut down cleanly (and keep its cache) before a kill.
+ENGINE_STOP_SECONDS = 60
 ENGINE_VOLUME = "shipyard-engine-state"
 REGISTRY = "localhost:5000"
 REGISTRY_LISTEN = "127.0.0.1:5000"

@@ -48,6 +48,7 @@ from shipyard_kit.settings import (
     ENGINE_CUSTOM_CA_FOLDER,
     ENGINE_PACKAGES,
     ENGINE_RUN_FLAGS,
+    ENGINE_STOP_SECONDS,
     ENGINE_VOLUME,
     KIT,
     LOCK_IN_ROOTFS,
@@ -583,7 +584,7 @@ class Provisioner:
         else:
             if current:
                 say("  replacing the old engine container")
-                run(["docker", "rm", "-f", ENGINE_CONTAINER], capture=True)
+                remove_engine_container()
             run(
                 [
                     "docker",
@@ -778,9 +779,21 @@ class Provisioner:
     def down(self) -> None:
         if succeeds(["docker", "info"]):
             say(f"removing container {ENGINE_CONTAINER} (its cache volume is kept)")
-            run(["docker", "rm", "-f", ENGINE_CONTAINER], capture=True, check=False)
+            remove_engine_container()
         for pattern, what in ((f"docker-registry serve {STATE}", "docker-registry"),):
             pids = output(["pgrep", "-f", pattern], check=False).split()
             for pid in pids:
                 say(f"stopping {what} (pid {pid})")
                 os.kill(int(pid), 15)
+
+
+def remove_engine_container() -> None:
+    """Stop the engine with a signal it shuts down on, then remove it. Killed (`docker rm -f`),
+    it marks its cache unclean and the next engine discards all of it on start (91 s of a
+    cold provision went to that)."""
+    run(
+        ["docker", "stop", "--time", str(ENGINE_STOP_SECONDS), ENGINE_CONTAINER],
+        capture=True,
+        check=False,
+    )
+    run(["docker", "rm", "-f", ENGINE_CONTAINER], capture=True, check=False)
