@@ -491,8 +491,9 @@ class Provisioner:
         base = self.rootfs(ENGINE_PACKAGES)
         work = STATE / "work" / "engine"
         self.copy_tree(base, work)
-        for trusted in (work / ENGINE_CUSTOM_CA_FOLDER).iterdir():
-            trusted.unlink()
+        # update-ca-certificates reads subfolders too, so the whole folder goes, not its files.
+        shutil.rmtree(work / ENGINE_CUSTOM_CA_FOLDER)
+        (work / ENGINE_CUSTOM_CA_FOLDER).mkdir()
         local = work / "usr/local/bin"
         local.mkdir(parents=True, exist_ok=True)
         for name in ("dagger-engine", "dagger-init", "dial-stdio"):
