@@ -69,7 +69,7 @@ def cold_provision(workers: int | None, logs: Path) -> tuple[float, dict[str, fl
     env = {"SHIPYARD_KIT_STATE": str(state), "GOCACHE": str(scratch / "gocache")}
     if workers is not None:
         env["SHIPYARD_KIT_WORKERS"] = str(workers)
-    remove_engine_container()
+    remove_engine_container(check=False)
     try:
         cold = timed_provision(env, logs / f"cold-{workers or 'default'}.log")
         steps = json.loads((state / TIMINGS_FILE).read_text())["steps"]

@@ -585,7 +585,7 @@ class Provisioner:
         else:
             if current:
                 say("  replacing the old engine container")
-                remove_engine_container()
+                remove_engine_container(check=True)
             run(
                 [
                     "docker",
@@ -780,7 +780,7 @@ class Provisioner:
     def down(self) -> None:
         if succeeds(["docker", "info"]):
             say(f"removing container {ENGINE_CONTAINER} (its cache volume is kept)")
-            remove_engine_container()
+            remove_engine_container(check=False)
         for pattern, what in ((f"docker-registry serve {STATE}", "docker-registry"),):
             pids = output(["pgrep", "-f", pattern], check=False).split()
             for pid in pids:
@@ -788,13 +788,13 @@ class Provisioner:
                 os.kill(int(pid), 15)
 
 
-def remove_engine_container() -> None:
-    """Stop the engine with a signal it shuts down on, then remove it. Killed (`docker rm -f`),
-    it marks its cache unclean and the next engine discards all of it on start (91 s of a
-    cold provision went to that)."""
+def remove_engine_container(*, check: bool) -> None:
+    """Stop the engine with a signal it shuts down on, then remove it (`check`: a removal that
+    fails raises). Killed (`docker rm -f`), it marks its cache unclean and the next engine
+    discards all of it on start (91 s of a cold provision went to that)."""
     run(
         ["docker", "stop", "--time", str(ENGINE_STOP_SECONDS), ENGINE_CONTAINER],
         capture=True,
         check=False,
     )
-    run(["docker", "rm", "-f", ENGINE_CONTAINER], capture=True, check=False)
+    run(["docker", "rm", "-f", ENGINE_CONTAINER], capture=True, check=check)
