@@ -89,14 +89,15 @@ def ci_runner(
     images: ImageCatalog, ci_source: dagger.Directory, image: str = "PYTHON"
 ) -> dagger.Container:
     """The pipeline's own Python core (deploy engine, smoke suite, rehearsal front, gates)
-    installed from ci/requirements.lock, for the steps that run inside the engine. Not
-    byte-compiled: the gates import little of it, and compiling costs each fresh install."""
+    installed from ci/requirements.lock, for the steps that run inside the engine. Byte-compiled
+    once in the cached install layer: every deploy, smoke, promote and notify exec imports boto3
+    or httpx, and under PYTHONDONTWRITEBYTECODE each would compile them anew (importing the
+    deploy engine: 0.9 CPU-s from source, 0.4 from byte code)."""
+    install = ["uv", "pip", "install", "--quiet", "--require-hashes", "--compile-bytecode"]
     return (
         python_base(images, image)
         .with_file(f"/deps/{CI_LOCK}", ci_source.file(CI_LOCK))
-        .with_exec(
-            ["uv", "pip", "install", "--quiet", "--require-hashes", "-r", f"/deps/{CI_LOCK}"]
-        )
+        .with_exec([*install, "-r", f"/deps/{CI_LOCK}"])
         .with_directory("/opt/shipyard", ci_source)
         .with_env_variable("PYTHONPATH", "/opt/shipyard/src")
         .with_workdir("/work")

@@ -1,0 +1,94 @@
+"""What the Python processes `./dev test` starts cost with ./dev's byte-code cache
+(PYTHONPYCACHEPREFIX under .tools) against the named alternative, this machine's own environment:
+PYTHONDONTWRITEBYTECODE=1 and no byte code in the virtualenv, so every process compiles every
+module it imports anew.
+
+Each xdist worker collects the suite, and many tests start the client CLI. Rounds alternate the
+two ways; the cache lives in a temporary folder, filled by one untimed run first (its cost is
+printed: the first run after a change pays it once).
+
+    .venv/bin/python bench/byte_code.py [--rounds 4] [--process collect|cli ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = REPO / ".venv" / "bin" / "python"
+PROCESSES = {
+    "collect": [
+        str(PYTHON),
+        "-m",
+        "pytest",
+        "--collect-only",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--no-cov",
+        "-m",
+        "not engine",
+    ],
+    "cli": [str(PYTHON), "-m", "shipyard.module.cli", "--help"],
+}
+
+
+def run_once(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds of one process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    subprocess.run(command, cwd=REPO, env=env, capture_output=True, check=True)
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def environments(cache: Path) -> dict[str, dict[str, str]]:
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"}
+    return {
+        "byte-code cache": {
+            **base,
+            "PYTHONPYCACHEPREFIX": str(cache),
+            "PYTHONDONTWRITEBYTECODE": "",
+        },
+        "no byte code": {**base, "PYTHONDONTWRITEBYTECODE": "1"},
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--process", choices=PROCESSES, action="append")
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-pycache-") as cache:
+        ways = environments(Path(cache))
+        for name in arguments.process or list(PROCESSES):
+            command = PROCESSES[name]
+            _, filling = run_once(command, ways["byte-code cache"])
+            figures: dict[str, list[float]] = {way: [] for way in ways}
+            for _ in range(arguments.rounds):
+                for way, env in ways.items():
+                    figures[way].append(run_once(command, env)[1])
+            for way, cpus in figures.items():
+                print(
+                    f"{name:<8} {way:<16} CPU median {statistics.median(cpus):5.2f} s"
+                    f" ({min(cpus):.2f}-{max(cpus):.2f}), {arguments.rounds} runs"
+                )
+            cached, compiled = (statistics.median(figures[way]) for way in ways)
+            print(
+                f"{name:<8} cache / none: {cached / compiled:.2f}x CPU per process;"
+                f" filling the cache once: {filling:.2f} s"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
