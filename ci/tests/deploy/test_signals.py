@@ -315,15 +315,21 @@ def test_under_githubs_cancellation_timing_the_report_is_written_before_sigkill(
 
     cancelled_at = time.monotonic()
     run.signal(signal.SIGINT)
-    for signum, at in ((signal.SIGTERM, 7.5), (signal.SIGKILL, 10.0)):
-        try:
-            run.process.wait(timeout=max(0.0, cancelled_at + at - time.monotonic()))
-            break
-        except subprocess.TimeoutExpired:
-            run.signal(signum)
+    # GitHub's SIGTERM comes 7.5 s after SIGINT, whatever the run is doing then.
+    sigterm = threading.Timer(7.5, run.process.send_signal, (signal.SIGTERM,))
+    sigterm.start()
+    try:
+        run.wait_for(lambda line: line.startswith("journal: "), timeout=10.0)  # before SIGKILL
+        run.process.wait(timeout=max(0.0, cancelled_at + 10.0 - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        run.process.kill()
+        pytest.fail("still running when GitHub would have sent SIGKILL")
+    finally:
+        sigterm.cancel()
 
-    assert run.finish() == 128 + signal.SIGINT, "exited on its own, before SIGTERM"
-    assert time.monotonic() - cancelled_at < 7.5
+    # Gone before SIGKILL: on its own, or (a loaded runner, seen with 8 busy processes on 2
+    # cores) ended by the SIGTERM during the interpreter's shutdown, the report already out.
+    assert run.finish() in (128 + signal.SIGINT, -signal.SIGTERM)
     report = report_of(tmp_path)
     assert report["verdict"] == "interrupted"
     assert by_service(report)["tiles"]["rollback"]["verdict"] == "in_progress"

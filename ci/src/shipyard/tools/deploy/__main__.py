@@ -149,6 +149,8 @@ def _run(args: argparse.Namespace, config: DeployConfig) -> int:
         print(line, flush=True)
 
     report: DeployReport
+    # The report is written with the handlers still in place: GitHub's SIGTERM may land while
+    # it is written (0.5 s after the grace ends), and the default action would lose it.
     with interruption.install():
         if args.command == "deploy":
             report = deploy(config, log=log, journal=journal, interruption=interruption)
@@ -160,15 +162,15 @@ def _run(args: argparse.Namespace, config: DeployConfig) -> int:
                 journal=journal,
                 interruption=interruption,
             )
-    written = journal.checkpoint(report)
-    assert written is not None, "a journal with a directory writes the report"
-    print(f"report: {written[0]}")
-    print(f"summary: {written[1]}")
-    print(f"journal: {journal.path}")
-    if not report.ok:
-        # The dossier on stderr: stdout is the progress log, and a caller that only sees the
-        # failed process (a failed exec in the engine) still reads why and what was rolled back.
-        print(written[1].read_text(encoding="utf-8"), file=sys.stderr, end="")
+        written = journal.checkpoint(report)
+        assert written is not None, "a journal with a directory writes the report"
+        print(f"report: {written[0]}")
+        print(f"summary: {written[1]}")
+        print(f"journal: {journal.path}")
+        if not report.ok:
+            # The dossier on stderr: stdout is the progress log, and a caller that only sees the
+            # failed process (a failed exec in the engine) still reads why and what rolled back.
+            print(written[1].read_text(encoding="utf-8"), file=sys.stderr, end="")
     if report.verdict == "interrupted":
         return interruption.exit_code()
     return 0 if report.ok else 1
