@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import python_byte_code
+
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = REPO / ".venv" / "bin" / "python"
 PROCESSES = {
@@ -52,14 +54,9 @@ def run_once(command: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def environments(cache: Path) -> dict[str, dict[str, str]]:
-    base = {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"}
     return {
-        "byte-code cache": {
-            **base,
-            "PYTHONPYCACHEPREFIX": str(cache),
-            "PYTHONDONTWRITEBYTECODE": "",
-        },
-        "no byte code": {**base, "PYTHONDONTWRITEBYTECODE": "1"},
+        "byte-code cache": python_byte_code(dict(os.environ), cache),
+        "no byte code": python_byte_code(dict(os.environ), None),
     }
 
 

@@ -18,3 +18,12 @@ def busy_cpu_seconds(stat: str | None = None) -> float:
 
 def cores() -> int:
     return len(os.sched_getaffinity(0))
+
+
+def python_byte_code(environ: dict[str, str], cache: Path | None) -> dict[str, str]:
+    """`environ` for Python processes that keep their byte code in `cache` (as ./dev's do), or,
+    with None, that compile every module anew (PYTHONDONTWRITEBYTECODE, no cache)."""
+    kept = {k: v for k, v in environ.items() if k != "PYTHONPYCACHEPREFIX"}
+    if cache is None:
+        return {**kept, "PYTHONDONTWRITEBYTECODE": "1"}
+    return {**kept, "PYTHONPYCACHEPREFIX": str(cache), "PYTHONDONTWRITEBYTECODE": ""}
