@@ -7,7 +7,7 @@ Each xdist worker collects the suite, and many tests start the client CLI. Round
 two ways; the cache lives in a temporary folder, filled by one untimed run first (its cost is
 printed: the first run after a change pays it once).
 
-    .venv/bin/python bench/byte_code.py [--rounds 4] [--process collect|cli ...]
+    .venv/bin/python bench/byte_code.py [--rounds 4] [--process collect|cli|boto3 ...]
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ PROCESSES = {
         "not engine",
     ],
     "cli": [str(PYTHON), "-m", "shipyard.module.cli", "--help"],
+    # What each deploy engine run (and the moto-backed test servers) imports first.
+    "boto3": [str(PYTHON), "-c", "import boto3"],
 }
 
 

@@ -34,12 +34,12 @@ def test_pytest_startup_prints_both_ways_and_their_ratio() -> None:
 
 
 def test_byte_code_prints_both_ways_and_their_ratio() -> None:
-    lines = bench_lines("byte_code.py", "--process", "cli")
+    lines = bench_lines("byte_code.py", "--process", "boto3")
     assert [line.split(" CPU")[0].split() for line in lines[:2]] == [
-        ["cli", "byte-code", "cache"],
-        ["cli", "no", "byte", "code"],
+        ["boto3", "byte-code", "cache"],
+        ["boto3", "no", "byte", "code"],
     ]
     assert re.fullmatch(
-        r"cli +cache / none: \d+\.\d\dx CPU per process; filling the cache once: \d+\.\d\d s",
+        r"boto3 +cache / none: \d+\.\d\dx CPU per process; filling the cache once: \d+\.\d\d s",
         lines[2],
     )
