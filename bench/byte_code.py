@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from machine import python_byte_code
+from machine import python_byte_code, timed_child
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = REPO / ".venv" / "bin" / "python"
@@ -45,14 +42,8 @@ PROCESSES = {
 }
 
 
-def run_once(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and CPU seconds of one process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.monotonic()
-    subprocess.run(command, cwd=REPO, env=env, capture_output=True, check=True)
-    wall = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+def cpu_seconds(command: list[str], env: dict[str, str]) -> float:
+    return timed_child(command, REPO, env)[1]
 
 
 def environments(cache: Path) -> dict[str, dict[str, str]]:
@@ -71,11 +62,11 @@ def main() -> int:
         ways = environments(Path(cache))
         for name in arguments.process or list(PROCESSES):
             command = PROCESSES[name]
-            _, filling = run_once(command, ways["byte-code cache"])
+            filling = cpu_seconds(command, ways["byte-code cache"])
             figures: dict[str, list[float]] = {way: [] for way in ways}
             for _ in range(arguments.rounds):
                 for way, env in ways.items():
-                    figures[way].append(run_once(command, env)[1])
+                    figures[way].append(cpu_seconds(command, env))
             for way, cpus in figures.items():
                 print(
                     f"{name:<8} {way:<16} CPU median {statistics.median(cpus):5.2f} s"

@@ -1,8 +1,12 @@
-"""The machine's busy CPU time, which sets the floor of any layout on its cores."""
+"""The machine's busy CPU time, which sets the floor of any layout on its cores, and what one
+child process costs."""
 
 from __future__ import annotations
 
 import os
+import resource
+import subprocess
+import time
 from pathlib import Path
 
 # /proc/stat's first line: user nice system idle iowait irq softirq steal, in clock ticks.
@@ -27,3 +31,15 @@ def python_byte_code(environ: dict[str, str], cache: Path | None) -> dict[str, s
     if cache is None:
         return {**kept, "PYTHONDONTWRITEBYTECODE": "1"}
     return {**kept, "PYTHONPYCACHEPREFIX": str(cache), "PYTHONDONTWRITEBYTECODE": ""}
+
+
+def timed_child(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> tuple[float, float]:
+    """Wall seconds and CPU seconds of one child process, run to its end (it must succeed)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    subprocess.run(command, cwd=cwd, env=env, capture_output=True, check=True)
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime

@@ -10,13 +10,12 @@ pays this once. Rounds alternate the two ways; each runs pytest on one small tes
 from __future__ import annotations
 
 import argparse
-import resource
 import statistics
-import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
+
+from machine import timed_child
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET = "tests/test_pins.py"
@@ -36,18 +35,8 @@ def autoloading_addopts() -> str:
 
 def run_once(extra: list[str]) -> tuple[float, float]:
     """Wall seconds and CPU seconds of one pytest process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.monotonic()
-    subprocess.run(
-        [str(REPO / ".venv/bin/pytest"), "-q", "-p", "no:cacheprovider", *extra, TARGET],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    )
-    wall = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    return wall, cpu
+    pytest = [str(REPO / ".venv/bin/pytest"), "-q", "-p", "no:cacheprovider"]
+    return timed_child([*pytest, *extra, TARGET], REPO)
 
 
 def main() -> int:

@@ -79,16 +79,18 @@ def main() -> int:
     suite = [*SUITES[args.suite], *parallel_args]
     if args.against == "one-process":
         alternative = "one pytest process"
-        other = timed([*SUITES[args.suite], "-n", "0"], logs / "one-process.log")
+        other, other_cpu, other_tally = timed(
+            [*SUITES[args.suite], "-n", "0"], logs / "one-process.log"
+        )
     else:
         alternative = "no byte code"
-        other = timed(suite, logs / "no-byte-code.log", cache=None)
+        other, other_cpu, other_tally = timed(suite, logs / "no-byte-code.log", cache=None)
     many, many_cpu, many_tally = timed(suite, logs / "workers.log")
-    print(f"{args.suite} suite, {alternative + ':':<20} {other[0]:7.1f} s  ({other[2]})")
+    print(f"{args.suite} suite, {alternative + ':':<20} {other:7.1f} s  ({other_tally})")
     print(f"{args.suite} suite, {' '.join(parallel_args):<18} {many:7.1f} s  ({many_tally})")
-    print(f"workers / {alternative}: {many / other[0]:.2f}x on {cores()} cores; logs {logs}")
+    print(f"workers / {alternative}: {many / other:.2f}x on {cores()} cores; logs {logs}")
     # The machine's cores run the tests, the servers and tools they start, and the engine alike.
-    for label, cpu in ((alternative, other[1]), ("workers", many_cpu)):
+    for label, cpu in ((alternative, other_cpu), ("workers", many_cpu)):
         print(
             f"machine busy, {label}: {cpu:7.1f} CPU-s; spread over {cores()} cores no layout of"
             f" this work beats {cpu / cores():.1f} s"
