@@ -1,11 +1,13 @@
 """`./dev` takes the Dagger CLI a person already has at the pinned version, else the kit, and
-says which; the repository stands alone (nothing points outside it)."""
+says which; the programs it starts keep their byte code in one cache under .tools; the
+repository stands alone (nothing points outside it)."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ PINNED = json.loads((REPO / "dagger.json").read_text())["engineVersion"]
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 # The notes folder beside the checkout, spelt so that this file does not match itself.
 OUTSIDE = "../" + "shared"
+BYTE_CODE_CACHE = REPO / ".tools" / "pycache"
 
 
 def which_engine(path: str, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -80,6 +83,27 @@ def test_without_a_dagger_the_kit_is_used() -> None:
         f"engine: the offline kit (no dagger on PATH; this repository pins {PINNED}); "
         "see kit/README.md\n"
     )
+
+
+def test_byte_code_goes_to_the_cache_not_beside_the_sources(tmp_path: Path) -> None:
+    """Even where the environment sets PYTHONDONTWRITEBYTECODE: each process would otherwise
+    compile every import anew. Seen through a Python `dagger` that imports a module of its own."""
+    (tmp_path / "answer.py").write_text('VERSION = "dagger v0.0.1 (fake) linux/amd64"\n')
+    cli = tmp_path / "dagger"
+    cli.write_text(
+        f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(tmp_path)!r})\n"
+        "import answer\nprint(answer.VERSION)\n"
+    )
+    cli.chmod(0o755)
+    # An empty prefix is no prefix of one's own, to Python and to ./dev alike.
+    done = which_engine(
+        f"{tmp_path}:{SYSTEM_PATH}", PYTHONDONTWRITEBYTECODE="1", PYTHONPYCACHEPREFIX=""
+    )
+    assert done.returncode == 0, done.stderr
+    assert "is v0.0.1" in done.stdout, done.stdout  # the stand-in ran and answered
+    cached = list((BYTE_CODE_CACHE / tmp_path.relative_to("/")).glob("answer.*.pyc"))
+    assert len(cached) == 1, f"no byte code for answer.py under {BYTE_CODE_CACHE}"
+    assert not (tmp_path / "__pycache__").exists()
 
 
 def test_nothing_in_the_repository_points_outside_it() -> None:
