@@ -1,11 +1,8 @@
 """The service image's health check as the engine reads it from the built image and applies it
-to a bound service, and the bench that times what it changes (bench/service_start.py)."""
+to a bound service (bench/service_start.py times what it changes)."""
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
 import uuid
 
 import dagger
@@ -13,8 +10,6 @@ import pytest
 from shipyard.decide.images import ImageCatalog
 from shipyard.module.cli import repository_sources
 from shipyard.module.main import Shipyard
-
-from ci.tests.engine.conftest import REPO
 
 pytestmark = [pytest.mark.engine]
 
@@ -81,21 +76,3 @@ async def test_a_service_slower_to_start_than_before_still_passes_the_images_che
         .stdout()
     )
     assert fetched == "ok\n"
-
-
-def test_the_service_start_bench_prints_both_ways_and_their_ratio() -> None:
-    done = subprocess.run(
-        [sys.executable, "bench/service_start.py", "--rounds", "1"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    lines = done.stdout.splitlines()
-    assert [line.split(":")[0] for line in lines[:2]] == [
-        "as shipped (start interval 1 s)",
-        "health check before",
-    ], done.stdout
-    ratio = r"as shipped / before: \d+\.\d\dx to a bound service's first answer"
-    assert re.fullmatch(ratio, lines[2]), done.stdout
