@@ -1,6 +1,7 @@
 """Wall time of the test suites as `./dev test` runs them (pytest-xdist workers, byte code kept
 in ./dev's cache) against a named alternative in the same run: one pytest process, or the same
-workers compiling every import anew (PYTHONDONTWRITEBYTECODE, this machine's environment).
+workers compiling every import anew (PYTHONDONTWRITEBYTECODE, this machine's environment); or
+both suites one after the other, as `./dev test` runs them, against both side by side.
 
 The fast suite runs with coverage, as `./dev test` runs it; the engine suite needs the kit
 (`eval "$(kit/provision --print-env)"` first) and takes about a quarter of an hour one way.
@@ -8,6 +9,7 @@ The fast suite runs with coverage, as `./dev test` runs it; the engine suite nee
     .venv/bin/python bench/test_suite.py                 # the fast suite, both ways
     .venv/bin/python bench/test_suite.py --suite engine  # the engine suite, both ways
     .venv/bin/python bench/test_suite.py --against no-byte-code  # workers with and without
+    .venv/bin/python bench/test_suite.py --suite both    # one after the other vs side by side
 """
 
 from __future__ import annotations
@@ -45,6 +47,16 @@ def workers(suite: str) -> list[str]:
     return completed.stdout.split()
 
 
+def pytest_command(args: list[str]) -> list[str]:
+    return [str(REPO / ".venv/bin/pytest"), "-p", "no:cacheprovider", "-q", *args]
+
+
+def tally(log: Path) -> str:
+    """pytest's last line, framed by "=" unless -q dropped the frame."""
+    tallies = re.findall(r"^=* ?(\d+ \w+.* in [0-9.]+s.*?) ?=*$", log.read_text(), re.MULTILINE)
+    return tallies[-1] if tallies else "?"
+
+
 def timed(
     args: list[str], log: Path, cache: Path | None = DEV_BYTE_CODE
 ) -> tuple[float, float, str]:
@@ -53,7 +65,7 @@ def timed(
     busy = busy_cpu_seconds()
     with log.open("w") as sink:
         done = subprocess.run(
-            [str(REPO / ".venv/bin/pytest"), "-p", "no:cacheprovider", "-q", *args],
+            pytest_command(args),
             cwd=REPO,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -62,19 +74,52 @@ def timed(
         )
     elapsed = time.monotonic() - started
     spent = busy_cpu_seconds() - busy
-    # pytest's last line, framed by "=" unless -q dropped the frame.
-    tally = re.findall(r"^=* ?(\d+ \w+.* in [0-9.]+s.*?) ?=*$", log.read_text(), re.MULTILINE)
     if done.returncode != 0:
         raise SystemExit(f"pytest {' '.join(args)} failed ({done.returncode}); see {log}")
-    return elapsed, spent, tally[-1] if tally else "?"
+    return elapsed, spent, tally(log)
+
+
+def side_by_side(logs: Path) -> tuple[float, float, str]:
+    """Both suites started together, each with ./dev test's workers; wall until both are done."""
+    started = time.monotonic()
+    busy = busy_cpu_seconds()
+    env = python_byte_code(dict(os.environ), DEV_BYTE_CODE)
+    runs = {}
+    for suite in ("fast", "engine"):
+        log = logs / f"side-by-side-{suite}.log"
+        command = pytest_command([*SUITES[suite], *workers(suite)])
+        with log.open("w") as sink:
+            runs[log] = subprocess.Popen(
+                command, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT, env=env
+            )
+    failed = [str(log) for log, run in runs.items() if run.wait() != 0]
+    elapsed = time.monotonic() - started
+    if failed:
+        raise SystemExit(f"side by side, failed: see {', '.join(failed)}")
+    return elapsed, busy_cpu_seconds() - busy, "; ".join(tally(log) for log in runs)
+
+
+def both_suites(logs: Path) -> int:
+    """The two suites one after the other (./dev test) against both side by side."""
+    fast = timed([*SUITES["fast"], *workers("fast")], logs / "fast.log")
+    engine = timed([*SUITES["engine"], *workers("engine")], logs / "engine.log")
+    after = (fast[0] + engine[0], fast[1] + engine[1], f"{fast[2]}; {engine[2]}")
+    side = side_by_side(logs)
+    for label, (wall, cpu, tallies) in (("one after another", after), ("side by side", side)):
+        print(f"{label + ':':<19} {wall:7.1f} s, machine busy {cpu:7.1f} CPU-s  ({tallies})")
+    print(f"side by side / one after another: {side[0] / after[0]:.2f}x on {cores()} cores")
+    print(f"logs {logs}")
+    return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--suite", choices=sorted(SUITES), default="fast")
+    parser.add_argument("--suite", choices=[*sorted(SUITES), "both"], default="fast")
     parser.add_argument("--against", choices=["one-process", "no-byte-code"], default="one-process")
     args = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="test-suite-bench-"))
+    if args.suite == "both":
+        return both_suites(logs)
     parallel_args = workers(args.suite)
     suite = [*SUITES[args.suite], *parallel_args]
     if args.against == "one-process":
