@@ -28,9 +28,9 @@ sys.modules.setdefault("httpx2", None)  # type: ignore[arg-type]  # see shipyard
 import anyio  # noqa: E402
 import dagger  # noqa: E402
 from dagger import dag  # noqa: E402
+from shipyard.decide.images import ImageCatalog  # noqa: E402
 from shipyard.module import toolchains  # noqa: E402
 from shipyard.module.cli import repository_sources  # noqa: E402
-from shipyard.module.main import Shipyard  # noqa: E402
 
 FETCH_HEALTH = "import urllib.request; urllib.request.urlopen('http://app:8080/health', timeout=4)"
 
@@ -63,8 +63,7 @@ def summary(name: str, seconds: list[float]) -> str:
 
 async def main(rounds: int) -> None:
     async with dagger.connection(dagger.Config()):
-        shipyard = Shipyard()
-        images = shipyard._images()
+        images = ImageCatalog.from_settings()
         shipped = toolchains.app_image(images, repository_sources("serve")["source"])
         before = await previous_health_check(shipped)
         client = dag.container().from_(images.reference("PYTHON"))

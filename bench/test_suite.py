@@ -47,6 +47,11 @@ def workers(suite: str) -> list[str]:
     return completed.stdout.split()
 
 
+def as_dev_test_runs(suite: str) -> list[str]:
+    """The suite's pytest arguments with the workers `./dev test` gives it."""
+    return [*SUITES[suite], *workers(suite)]
+
+
 def pytest_command(args: list[str]) -> list[str]:
     return [str(REPO / ".venv/bin/pytest"), "-p", "no:cacheprovider", "-q", *args]
 
@@ -87,7 +92,7 @@ def side_by_side(logs: Path) -> tuple[float, float, str]:
     runs = {}
     for suite in ("fast", "engine"):
         log = logs / f"side-by-side-{suite}.log"
-        command = pytest_command([*SUITES[suite], *workers(suite)])
+        command = pytest_command(as_dev_test_runs(suite))
         with log.open("w") as sink:
             runs[log] = subprocess.Popen(
                 command, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT, env=env
@@ -101,8 +106,8 @@ def side_by_side(logs: Path) -> tuple[float, float, str]:
 
 def both_suites(logs: Path) -> int:
     """The two suites one after the other (./dev test) against both side by side."""
-    fast = timed([*SUITES["fast"], *workers("fast")], logs / "fast.log")
-    engine = timed([*SUITES["engine"], *workers("engine")], logs / "engine.log")
+    fast = timed(as_dev_test_runs("fast"), logs / "fast.log")
+    engine = timed(as_dev_test_runs("engine"), logs / "engine.log")
     after = (fast[0] + engine[0], fast[1] + engine[1], f"{fast[2]}; {engine[2]}")
     side = side_by_side(logs)
     for label, (wall, cpu, tallies) in (("one after another", after), ("side by side", side)):
