@@ -238,7 +238,7 @@ def test_the_manifest_names_the_config_by_its_digest_and_the_layer_as_given() ->
     assert manifest["config"]["size"] == len(config)
     assert manifest["layers"] == [
         {
-            "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+            "mediaType": "application/vnd.docker.image.rootfs.diff.tar",
             "digest": "sha256:" + "d" * 64,
             "size": 1234,
         }

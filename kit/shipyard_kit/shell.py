@@ -16,8 +16,8 @@ from email.message import Message
 from pathlib import Path
 from typing import BinaryIO
 
-from shipyard_kit.digests import bytes_digest, content_digest
-from shipyard_kit.images import DOCKER, one_layer_manifest
+from shipyard_kit.digests import bytes_digest
+from shipyard_kit.images import DOCKER, MediaTypes, one_layer_manifest
 from shipyard_kit.settings import BESIDE_GO, REGISTRY, REGISTRY_LISTEN, KitError
 
 
@@ -117,21 +117,24 @@ def registry_has(reference: str) -> bool:
         return False
 
 
-def push_image(reference: str, layer: Path, config: bytes) -> None:
-    """A one-layer image into the kit's registry as `docker push` puts it: the gzipped layer and
-    the config as blobs (skipped when the registry has them), then the manifest under its tag."""
+def push_image(
+    reference: str, layer: Path, layer_digest: str, config: bytes, media: MediaTypes = DOCKER
+) -> None:
+    """A one-layer image into the kit's registry as `docker push` puts it: the layer (a tar as
+    `media` names it, `layer_digest` its digest) and the config as blobs (skipped when the
+    registry has them), then the manifest under its tag."""
     repository, _, tag = reference.removeprefix(f"{REGISTRY}/").rpartition(":")
-    layer_digest, layer_size = content_digest(layer), layer.stat().st_size
+    layer_size = layer.stat().st_size
     with layer.open("rb") as stream:
         _put_blob(repository, layer_digest, stream, layer_size)
     _put_blob(repository, bytes_digest(config), io.BytesIO(config), len(config))
-    manifest = one_layer_manifest(config, layer_digest, layer_size)
+    manifest = one_layer_manifest(config, layer_digest, layer_size, media)
     _registry(
         "PUT",
         f"/v2/{repository}/manifests/{tag}",
         reference,
         io.BytesIO(manifest),
-        {"Content-Type": DOCKER.manifest, "Content-Length": str(len(manifest))},
+        {"Content-Type": media.manifest, "Content-Length": str(len(manifest))},
     )
 
 

@@ -444,17 +444,16 @@ class Provisioner:
 
     @staticmethod
     def push_rootfs(rootfs: Path, reference: str, changes: Sequence[str]) -> None:
-        """`rootfs` as a one-layer image straight into the registry. tar and gzip run under
-        `nice`: `docker import` and `docker push` compressed in dockerd, beside Go at its
-        priority, and kept an unused copy of every image in dockerd's store."""
+        """`rootfs` as a one-layer image straight into the registry, its layer an uncompressed
+        tar (images.DOCKER says why). tar runs under `nice`: `docker import` and `docker push`
+        worked in dockerd, beside Go at its priority, and kept an unused copy of every image."""
         scratch_root = STATE / "work"
         scratch_root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=scratch_root) as scratch:
             layer = Path(scratch) / "layer.tar"
             run(rootfs_tar(rootfs, str(layer)))
             diff_id = content_digest(layer)
-            run([*BESIDE_GO, "gzip", "-n", "-6", str(layer)])
-            push_image(reference, layer.with_name("layer.tar.gz"), image_config(changes, diff_id))
+            push_image(reference, layer, diff_id, image_config(changes, diff_id))
 
     # -- the engine
 
