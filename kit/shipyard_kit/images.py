@@ -141,7 +141,7 @@ class MediaTypes(NamedTuple):
 
 # The kit's registry images: Docker's schema 2 (what `docker push` writes) with the layer left
 # uncompressed, since the registry is on this machine: gzip -6 spent 14.5 CPU-s on a 300 MB
-# layer, about 100 CPU-s over the images of a cold provision, and the engine more undoing it.
+# layer, about 100 CPU-s over the images of a cold provision, and the engine gunzipped it again.
 # The OCI image layout's names, gzipped, for the SDK runtime in the engine's content store.
 DOCKER = MediaTypes(
     "application/vnd.docker.distribution.manifest.v2+json",
