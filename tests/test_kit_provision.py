@@ -13,7 +13,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from shipyard_kit import digests, images, pins, sdk, settings
+from shipyard.decide.images import ImageCatalog
+from shipyard_kit import digests, images, pins, sdk, settings, steps
 
 VERSIONS = {"CHECKOV": "3.3.30", "MOTO": "5.2.2", "TERRAFORM_DOCS": "0.20.0"}
 
@@ -222,6 +223,21 @@ def test_a_change_the_kit_cannot_build_is_refused_with_the_form_it_takes(
 ) -> None:
     with pytest.raises(settings.KitError, match=re.escape(fix)):
         images.image_config((change,), "sha256:" + "a" * 64)
+
+
+def test_the_overrides_file_pins_every_image_by_its_manifest_digest() -> None:
+    recipes = images.image_recipes(VERSIONS, "0.9.30")
+    pushed = {r.name: "sha256:" + hashlib.sha256(r.name.encode()).hexdigest() for r in recipes}
+    text = images.images_env(recipes, pushed)
+    catalog = ImageCatalog.from_settings(text, environ={})
+    for recipe in recipes:
+        assert catalog.reference(recipe.name) == f"{recipe.reference}@{pushed[recipe.name]}"
+
+
+def test_provisioning_fails_when_the_registry_lacks_an_image_it_reported() -> None:
+    gone = images.ImageRecipe("GIT", f"{settings.IMAGE_PREFIX}/never-pushed:none", packages=())
+    with pytest.raises(settings.KitError, match=r"has no .*never-pushed:none.*run kit/provision"):
+        steps.pushed_digests([gone])
 
 
 def test_every_recipes_changes_make_an_image_config() -> None:

@@ -245,12 +245,15 @@ def slim_dpkg_config() -> str:
     return "\n".join(lines) + "\n"
 
 
-def images_env(recipes: Sequence[ImageRecipe]) -> str:
+def images_env(recipes: Sequence[ImageRecipe], digests: Mapping[str, str]) -> str:
+    """The overrides file, each image named by tag and pinned by its manifest digest (`digests`,
+    by recipe name): a cold re-provision pushes new bytes under the same tags, and the engine
+    caches a build by the reference it was given, so a bare tag could keep serving the old base."""
     lines = [
         "# Written by kit/provision: the pipeline's images as built into the kit's local registry.",
         "# Point SHIPYARD_IMAGES at this file (kit/provision --print-env does).",
     ]
-    lines += [f"SHIPYARD_IMAGE_{r.name}={r.reference}" for r in recipes]
+    lines += [f"SHIPYARD_IMAGE_{r.name}={r.reference}@{digests[r.name]}" for r in recipes]
     return "\n".join(lines) + "\n"
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from shipyard_kit.digests import bytes_digest
-from shipyard_kit.images import DOCKER, MediaTypes, one_layer_manifest
+from shipyard_kit.images import DOCKER, OCI, MediaTypes, one_layer_manifest
 from shipyard_kit.settings import BESIDE_GO, REGISTRY, REGISTRY_LISTEN, KitError
 
 
@@ -103,18 +103,20 @@ def deb_installed(package: str) -> bool:
     return "install ok installed" in status
 
 
-def registry_has(reference: str) -> bool:
+def registry_digest(reference: str) -> str | None:
+    """The digest of the manifest the kit's registry holds under `reference`'s tag, or None."""
     repository, _, tag = reference.removeprefix(f"{REGISTRY}/").rpartition(":")
     request = urllib.request.Request(
         f"http://{REGISTRY_LISTEN}/v2/{repository}/manifests/{tag}",
         method="HEAD",
-        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+        headers={"Accept": f"{DOCKER.manifest}, {OCI.manifest}"},
     )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (loopback)
-            return bool(response.status == 200)
+            answered = response.headers.get("Docker-Content-Digest")
+            return str(answered) if response.status == 200 and answered else None
     except (urllib.error.URLError, OSError):
-        return False
+        return None
 
 
 def push_image(

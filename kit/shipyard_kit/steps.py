@@ -73,7 +73,7 @@ from shipyard_kit.shell import (
     output,
     pip_download,
     push_image,
-    registry_has,
+    registry_digest,
     report_step,
     run,
     say,
@@ -628,7 +628,7 @@ class Provisioner:
         installer = [f"uv {uv_version()}"] if recipe.installs_python_packages else []
         inputs = recipe.inputs(digest(self.mirror(), extra, rootfs, *installer))
         step = "image-" + recipe.name.lower()
-        if self.stamps.matches(step, inputs) and registry_has(recipe.reference):
+        if self.stamps.matches(step, inputs) and registry_digest(recipe.reference):
             say(f"  {recipe.reference} up to date (cached)")
             return
         base = self.rootfs(recipe.packages, recipe.slim)
@@ -755,7 +755,7 @@ class Provisioner:
         recipes = image_recipes(image_tags(), uv_version())
         workers = step_workers(os.environ)
         seconds = run_steps(self.steps(recipes), workers=workers, report=report_step)
-        (KIT / "images.env").write_text(images_env(recipes))
+        (KIT / "images.env").write_text(images_env(recipes, pushed_digests(recipes)))
         total = time.monotonic() - started
         TIMINGS.write_text(json.dumps({"total": total, "steps": seconds}, indent=2) + "\n")
         say(f"ready in {total:.1f}s")
@@ -785,6 +785,17 @@ class Provisioner:
             for pid in pids:
                 say(f"stopping {what} (pid {pid})")
                 os.kill(int(pid), 15)
+
+
+def pushed_digests(recipes: Sequence[ImageRecipe]) -> dict[str, str]:
+    """Each recipe's manifest digest as the registry holds it now, after the steps pushed it."""
+    digests = {r.name: registry_digest(r.reference) for r in recipes}
+    if missing := [r.reference for r in recipes if not digests[r.name]]:
+        raise KitError(
+            f"the registry on {REGISTRY_LISTEN} has no {', '.join(missing)} although this run "
+            "built or found it; is another kit/provision pushing? run kit/provision again"
+        )
+    return {name: found for name, found in digests.items() if found}
 
 
 def remove_engine_container(*, check: bool) -> None:

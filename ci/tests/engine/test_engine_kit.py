@@ -19,7 +19,7 @@ from shipyard.decide.images import DEFAULT_IMAGES, ImageCatalog
 from shipyard_kit import images as kit_images
 from shipyard_kit.pins import image_tags, uv_version
 from shipyard_kit.settings import STATE as KIT_STATE
-from shipyard_kit.steps import Provisioner
+from shipyard_kit.steps import Provisioner, pushed_digests
 
 pytestmark = [pytest.mark.engine, pytest.mark.anyio]
 
@@ -258,3 +258,29 @@ async def test_a_pushed_root_filesystem_runs_in_the_engine_with_its_config(
         assert await container.file("/token").contents() == token
         version = await container.with_exec(["--version"], use_entrypoint=True).stdout()
         assert version.startswith("terraform-docs version v0.20.0"), version
+
+
+async def test_a_rebuilt_base_reaches_a_build_through_the_kits_pinned_reference(
+    dagger_client: dagger.Client, tmp_path: Path
+) -> None:
+    """A cold re-provision pushes new bytes under the same tag, and the engine caches a build by
+    the reference it was given (by the bare tag, the second build here still sees "first"), so
+    the overrides file the kit writes pins each tag to its manifest digest."""
+    reference = f"{KIT_REGISTRY}shipyard-test/base-{secrets.token_hex(8)}:bookworm"
+    dockerfile = dagger_client.directory().with_new_file(
+        "Dockerfile", "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n"
+    )
+    recipe = kit_images.ImageRecipe(name="APP_BASE", reference=reference, packages=())
+    seen = []
+    for generation in ("first", "second"):
+        rootfs = tmp_path / generation
+        rootfs.mkdir()
+        (rootfs / "generation").write_text(generation)
+        Provisioner.push_rootfs(rootfs, reference, ())
+        overrides = kit_images.images_env([recipe], pushed_digests([recipe]))
+        images = ImageCatalog.from_settings(overrides, environ={})
+        built = dockerfile.docker_build(
+            build_args=[dagger.BuildArg("BASE_IMAGE", images.reference("APP_BASE"))]
+        )
+        seen.append(await built.file("/generation").contents())
+    assert seen == ["first", "second"]
