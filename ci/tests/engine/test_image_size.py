@@ -1,4 +1,5 @@
-"""The app image the `build` function makes stays within its size budget, measured compressed.
+"""The app image the `build` function makes stays within its size budget, measured compressed,
+and starts from the byte code it ships (its root filesystem is read-only in ECS).
 
 The image is exported as an OCI tarball with every layer forced to gzip (what a registry stores
 and ECS pulls); its size is the sum of the layer blobs its manifest lists. The base image is
@@ -93,3 +94,13 @@ async def test_the_app_image_is_within_its_compressed_size_budget(
     )
     print(f"app image, gzip-compressed: {split}")
     assert total <= IMAGE_BUDGET_BYTES, f"image over {megabytes(IMAGE_BUDGET_BYTES)}: {split}"
+
+
+async def test_the_app_imports_from_the_byte_code_it_ships(dagger_client: dagger.Client) -> None:
+    image = Shipyard().build(**repository_sources("build"))
+    # python -v names where each module's code object came from: a .pyc, or a .py compiled now.
+    verbose = await image.with_exec(["python3", "-v", "-c", "import gridserve.main"]).stderr()
+    loaded = [line for line in verbose.splitlines() if line.startswith("# code object from ")]
+    compiled_now = [line for line in loaded if line.rstrip("'").endswith(".py")]
+    assert len(loaded) > 100, verbose[-2000:]
+    assert compiled_now == [], f"{len(compiled_now)} modules compiled at start: {compiled_now[:5]}"
