@@ -32,7 +32,7 @@ from shipyard.module.cli import repository_sources  # noqa: E402
 
 COMPILE_STEP = "RUN /opt/venv/bin/python -m compileall"
 DRIVER = """
-import json, resource, subprocess, sys, time, uuid
+import json, resource, subprocess, sys, time
 before = resource.getrusage(resource.RUSAGE_CHILDREN)
 started = time.monotonic()
 subprocess.run([sys.executable, "-c", "import gridserve.main"], check=True)
