@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import subprocess
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -150,6 +151,74 @@ def test_a_module_with_dependencies_is_refused_with_the_reason(
     assert result.returncode != 0
     assert "module needs-other depends on other" in ANSI.sub("", result.stderr), failure(result)
     assert "no code generator" in result.stderr
+
+
+# The probe module notes every start of its runtime in uv's cache volume, the one mount that
+# outlives a session; a token per test run keeps each run's module and note its own.
+PROBE_MODULE = """\
+import sys
+from pathlib import Path
+
+from dagger import function, object_type
+
+NOTE = Path("/root/.cache/uv/shipyard-probe-{token}.log")
+with NOTE.open("a") as note:
+    note.write("register\\n" if "--register" in sys.argv else "serve\\n")
+
+
+@object_type
+class Probe:
+    greeting: str = "default"
+
+    @function
+    def starts(self) -> str:
+        return self.greeting + "\\n" + NOTE.read_text()
+"""
+
+
+def test_a_new_session_reuses_the_modules_type_definitions(
+    tmp_path: Path, dagger_cli_env: dict[str, str]
+) -> None:
+    """The kit's runtime registers a module through `moduleTypes`, an exec the engine caches:
+    a session with the same source and user defaults (`.env`) loads the type definitions
+    without starting the runtime; a new value of a user default registers anew and reaches
+    the module."""
+    (tmp_path / "dagger.json").write_text(
+        '{"name": "probe", "engineVersion": "v0.21.8", "sdk": {"source": "python"}}'
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "probe"\nversion = "0.1.0"\ndependencies = ["dagger-io"]\n'
+        '[build-system]\nrequires = ["hatchling>=1.25"]\nbuild-backend = "hatchling.build"\n'
+    )
+    (tmp_path / ".env").write_text('PROBE_GREETING="${SHIPYARD_PROBE_GREETING:-none}"\n')
+    (tmp_path / "src" / "probe").mkdir(parents=True)
+    (tmp_path / "src" / "probe" / "__init__.py").write_text(
+        PROBE_MODULE.format(token=uuid.uuid4().hex)
+    )
+    sessions = [("functions",), ("functions",), ("call", "starts"), ("call", "starts")]
+    greetings = ["alpha", "alpha", "alpha", "beta"]
+    results = [
+        subprocess.run(
+            [dagger_cli_env["_EXPERIMENTAL_DAGGER_CLI_BIN"], *words],
+            cwd=tmp_path,
+            env={**dagger_cli_env, "SHIPYARD_PROBE_GREETING": greeting},
+            capture_output=True,
+            text=True,
+            timeout=CALL_TIMEOUT_SECONDS,
+            check=False,
+        )
+        for words, greeting in zip(sessions, greetings, strict=True)
+    ]
+    for result in results:
+        assert result.returncode == 0, failure(result)
+    assert "starts" in ANSI.sub("", results[0].stdout)
+    # Each call's runtime serves the main object's constructor, then `starts`. Registering in
+    # every session, as a function call, noted eight `serve` lines and no `register`.
+    assert results[2].stdout.split() == ["alpha", "register", "serve", "serve"]
+    assert results[3].stdout.split() == [
+        *("beta", "register", "serve", "serve"),
+        *("register", "serve", "serve"),
+    ]
 
 
 REHEARSE_LINE = "dagger call rehearse --registry-service tcp://localhost:5000 export --path out"
