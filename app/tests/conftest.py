@@ -1,7 +1,8 @@
-"""Shared fixtures: the embedded dataset is generated once per test session (a few seconds)."""
+"""Shared fixtures: the embedded dataset is generated once per test run (a few seconds)."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
@@ -24,9 +25,17 @@ BROKEN_ID = "broken"
 
 
 @pytest.fixture(scope="session")
-def dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("embedded")
-    data.generate(directory)
+def dataset_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """Generated once per run: pytest-xdist's workers share one copy in the run's temporary
+    root, the first to arrive writing it while the others wait (its users only read)."""
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        root = root.parent
+    directory = root / "embedded"
+    with (root / "embedded.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not data.is_generated(directory):
+            data.generate(directory)
     return directory
 
 
