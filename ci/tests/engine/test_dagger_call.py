@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -37,19 +37,26 @@ README_CALLS = (
 )
 
 
-def run_line(line: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    """One README line, as a person types it, in the repository's root."""
-    words = line.split()
-    assert words[0] == "dagger", line
+def run_dagger(
+    arguments: Sequence[str], env: Mapping[str, str], cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
+    """The kit's `dagger` CLI with these arguments, in `cwd` (the repository's root)."""
     return subprocess.run(
-        [env["_EXPERIMENTAL_DAGGER_CLI_BIN"], *words[1:]],
-        cwd=REPO,
+        [env["_EXPERIMENTAL_DAGGER_CLI_BIN"], *arguments],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
         timeout=CALL_TIMEOUT_SECONDS,
         check=False,
     )
+
+
+def run_line(line: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """One README line, as a person types it, in the repository's root."""
+    words = line.split()
+    assert words[0] == "dagger", line
+    return run_dagger(words[1:], env)
 
 
 def listed_functions(table: str) -> set[str]:
@@ -138,16 +145,7 @@ def test_a_module_with_dependencies_is_refused_with_the_reason(
     )
     (tmp_path / "src" / "needs_other").mkdir(parents=True)
     (tmp_path / "src" / "needs_other" / "__init__.py").write_text("")
-    env = dagger_cli_env
-    result = subprocess.run(
-        [env["_EXPERIMENTAL_DAGGER_CLI_BIN"], "functions"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=CALL_TIMEOUT_SECONDS,
-        check=False,
-    )
+    result = run_dagger(["functions"], dagger_cli_env, cwd=tmp_path)
     assert result.returncode != 0
     assert "module needs-other depends on other" in ANSI.sub("", result.stderr), failure(result)
     assert "no code generator" in result.stderr
@@ -198,15 +196,7 @@ def test_a_new_session_reuses_the_modules_type_definitions(
     sessions = [("functions",), ("functions",), ("call", "starts"), ("call", "starts")]
     greetings = ["alpha", "alpha", "alpha", "beta"]
     results = [
-        subprocess.run(
-            [dagger_cli_env["_EXPERIMENTAL_DAGGER_CLI_BIN"], *words],
-            cwd=tmp_path,
-            env={**dagger_cli_env, "SHIPYARD_PROBE_GREETING": greeting},
-            capture_output=True,
-            text=True,
-            timeout=CALL_TIMEOUT_SECONDS,
-            check=False,
-        )
+        run_dagger(words, {**dagger_cli_env, "SHIPYARD_PROBE_GREETING": greeting}, cwd=tmp_path)
         for words, greeting in zip(sessions, greetings, strict=True)
     ]
     for result in results:
