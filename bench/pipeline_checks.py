@@ -11,8 +11,9 @@ Figures, all from this one invocation, on the same engine:
    stage whole (one shard, the layout before sharding), after another source change;
 3. parallel, sharded: the same, the test stage split into two shards, after another source change;
 4. warm: the whole pull-request pipeline twice with no change; the second run's time;
-5. the machine's busy CPU seconds during each sequential run: spread over every core, the
-   floor no layout of the same work can beat.
+5. the machine's busy CPU seconds during each run: the sequential runs' spread over every core
+   is the floor no layout of the same work can beat; the parallel runs' against their wall time
+   on every core says how much of it they kept the cores busy.
 
 Per stage it prints each stage's time one after another and when each stage finished in parallel.
 Parallel can never beat the longest stage, so longest / sum is the floor of the ratio on any
@@ -32,7 +33,7 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, NamedTuple
 
 sys.modules.setdefault("httpx2", None)  # type: ignore[arg-type]  # see shipyard.module.cli
 
@@ -46,7 +47,7 @@ Stage = Callable[[str], Coroutine[Any, Any, Any]]
 
 
 WHOLE = 1  # the test stage in one container
-SHARDED = 2  # one shard per core of the 2-core engine (the default is one per two cores)
+SHARDED = 2  # one shard per core of the 2-core engine, the default there
 
 
 def stages(shipyard: Shipyard, shards: int) -> dict[str, Stage]:
@@ -72,8 +73,10 @@ def stages(shipyard: Shipyard, shards: int) -> dict[str, Stage]:
     }
 
 
-Run = tuple[float, dict[str, float]]  # total seconds, and per stage
-CPU_SPENT: list[float] = []  # the machine's busy CPU seconds during each sequential run
+class Run(NamedTuple):
+    seconds: float
+    stages: dict[str, float]  # each stage's own seconds, or when it finished in parallel
+    busy: float  # the machine's busy CPU seconds during the run
 
 
 async def sequential(shipyard: Shipyard) -> Run:
@@ -86,14 +89,14 @@ async def sequential(shipyard: Shipyard) -> Run:
         begun = time.monotonic()
         await stage(marker)
         took[name] = time.monotonic() - begun
-    CPU_SPENT.append(busy_cpu_seconds() - busy)
-    return time.monotonic() - started, took
+    return Run(time.monotonic() - started, took, busy_cpu_seconds() - busy)
 
 
 async def parallel(shipyard: Shipyard, shards: int) -> Run:
     """The seconds after the start at which each stage finished, all started together."""
     marker = uuid.uuid4().hex
     started = time.monotonic()
+    busy = busy_cpu_seconds()
     done: dict[str, float] = {}
 
     async def timed(name: str, stage: Stage) -> None:
@@ -103,7 +106,7 @@ async def parallel(shipyard: Shipyard, shards: int) -> Run:
     async with anyio.create_task_group() as group:
         for name, stage in stages(shipyard, shards).items():
             group.start_soon(timed, name, stage)
-    return time.monotonic() - started, done
+    return Run(time.monotonic() - started, done, busy_cpu_seconds() - busy)
 
 
 async def pull_request(shipyard: Shipyard) -> float:
@@ -126,7 +129,6 @@ async def main() -> None:
         # The engine may drop layers between sessions (its free-space policy); a first run after a
         # source change rebuilds them. It is not measured, or the first sequential run pays it.
         await sequential(shipyard)
-        CPU_SPENT.clear()
         # ABCCBA order, so that no way profits from running later.
         seq = [await sequential(shipyard)]
         whole = [await parallel(shipyard, WHOLE)]
@@ -143,22 +145,34 @@ async def main() -> None:
     for label, runs in (("whole", whole), ("sharded", sharded)):
         for run in runs:
             print(f"  in parallel, {label}, each stage done at: {_stages(run)}")
-    total = sum(total for total, _ in seq)
+    total = sum(run.seconds for run in seq)
     for label, runs in (("whole", whole), ("sharded", sharded)):
-        ratio = sum(seconds for seconds, _ in runs) / total
+        ratio = sum(run.seconds for run in runs) / total
         print(f"parallel ({label}) / sequential: {ratio:.2f}x (target <= 0.50x)")
-    floor = sum(max(took.values()) for _, took in seq) / total
+    floor = sum(max(run.stages.values()) for run in seq) / total
     print(f"longest stage / sequential (the floor of the whole layout's ratio): {floor:.2f}x")
     # No layout of the same work beats its CPU time spread over every core.
-    cpu_floor = sum(CPU_SPENT) / cores() / total
+    cpu_floor = sum(run.busy for run in seq) / cores() / total
     print(
-        f"machine busy during one after another: {_runs_of(CPU_SPENT)} CPU-s on {cores()} cores;"
+        f"machine busy during one after another: {_busy(seq)} CPU-s on {cores()} cores;"
         f" spread over them: {cpu_floor:.2f}x of sequential (the floor of any layout)"
     )
+    for label, runs in (("whole", whole), ("sharded", sharded)):
+        print(f"machine busy in parallel, {label}: {_busy(runs)} CPU-s, {_occupancy(runs)}")
 
 
 def _runs(runs: list[Run]) -> str:
-    return _runs_of([total for total, _ in runs]) + " s"
+    return _runs_of([run.seconds for run in runs]) + " s"
+
+
+def _busy(runs: list[Run]) -> str:
+    return _runs_of([run.busy for run in runs])
+
+
+def _occupancy(runs: list[Run]) -> str:
+    """Busy CPU over what every core could have done in the run's wall time."""
+    shares = [f"{run.busy / (run.seconds * cores()):.0%}" for run in runs]
+    return f"{' and '.join(shares)} of {cores()} cores"
 
 
 def _runs_of(seconds: list[float]) -> str:
@@ -166,7 +180,7 @@ def _runs_of(seconds: list[float]) -> str:
 
 
 def _stages(run: Run) -> str:
-    return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in run[1].items())
+    return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in run.stages.items())
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@
 ABBA order (one, two, two, one), so that neither way profits from running later; each run
 first adds a file with a fresh name to the source, so the suite runs again while the test
 environment (the layers before the sources) stays cached. Beside each wall time, the machine's
-busy CPU seconds: what a shard's own start-up costs. `--shards 0` is one shard per two engine
-cores; this is the measurement behind that default.
+busy CPU seconds: what a shard's own start-up costs. `--shards 0` is one shard per engine
+core; this is the measurement behind that default.
 """
 
 from __future__ import annotations

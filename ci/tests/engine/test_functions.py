@@ -17,6 +17,7 @@ import dagger
 import pytest
 from dagger.mod import default_module
 from shipyard.decide.images import ImageCatalog
+from shipyard.module import test_shards
 from shipyard.module.cli import repository_sources
 from shipyard.module.main import Shipyard
 from shipyard.module.steps import StageFailed
@@ -148,6 +149,49 @@ async def test_shards_combine_into_the_coverage_of_one_run(dagger_client: dagger
     xml = await (await shipyard.coverage(source, shards=2)).contents()
     assert 'gridserve/render.py"' in xml
     assert 'gridserve/tiling.py"' in xml
+
+
+# Each shard's one test notes when it ran in the shard's own coverage folder.
+NOTE_WHEN_IT_RAN = """import os, pathlib, time
+
+def test_note_when_it_ran():
+    started = time.time()
+    time.sleep(4)
+    folder = pathlib.Path(os.environ["COVERAGE_FILE"]).parent
+    (folder / "ran").write_text(f"{started} {time.time()}")
+"""
+
+
+async def test_the_shards_run_side_by_side(
+    dagger_client: dagger.Client, images: ImageCatalog
+) -> None:
+    # Only the two noting files, so that each is a shard: one after another, their four
+    # seconds could not overlap (before the shards were started together, they did not).
+    source = (
+        sources("test")["source"]
+        .without_directory("app/tests")
+        .with_directory(
+            "app/tests",
+            dagger.dag.directory()
+            .with_new_file("test_side_a.py", NOTE_WHEN_IT_RAN)
+            .with_new_file("test_side_b.py", NOTE_WHEN_IT_RAN)
+            .with_new_file("marker.txt", uuid.uuid4().hex),
+        )
+    )
+    run = await test_shards.tested(images, source, 2)
+    assert [shard.files for shard, _ in run.shards] == [
+        ("app/tests/test_side_a.py",),
+        ("app/tests/test_side_b.py",),
+    ]
+    spans = []
+    for shard, container in run.shards:
+        noted = container.file(f"{test_shards.COVERAGE_DIR}/shard-{shard.number}/ran")
+        started, ended = map(float, (await noted.contents()).split())
+        spans.append((started, ended))
+    (first_start, first_end), (second_start, second_end) = spans
+    assert first_start < second_end, spans
+    assert second_start < first_end, spans
+    assert (await run.verdicts()).passed
 
 
 async def test_lint_passes_on_the_repository_and_catches_a_violation(

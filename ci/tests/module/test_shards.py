@@ -48,12 +48,8 @@ def test_with_no_durations_at_all_every_file_weighs_the_same() -> None:
     assert [shard.files for shard in plan] == [("a.py", "c.py"), ("b.py",)]
 
 
-@pytest.mark.parametrize(
-    ("cores", "shards"), [(1, 1), (2, 1), (3, 1), (4, 2), (5, 2), (8, 4), (16, 8)]
-)
-def test_the_default_is_one_shard_per_two_engine_cores_and_never_none(
-    cores: int, shards: int
-) -> None:
+@pytest.mark.parametrize(("cores", "shards"), [(0, 1), (1, 1), (2, 2), (3, 3), (16, 16)])
+def test_the_default_is_one_shard_per_engine_core_and_never_none(cores: int, shards: int) -> None:
     assert default_shards(cores) == shards
 
 

@@ -25,10 +25,6 @@ RECORD_HINT: Final = (
 )
 # A file's weight when no duration is known for it and none for any other file either.
 UNKNOWN_SECONDS: Final = 1.0
-# A shard keeps two processes busy: pytest and the uvicorn server its tests start. On a 2-core
-# engine (bench/test_shards.py) two shards took 55.6 s and 63 CPU-s, one shard 44.4-47.0 s and
-# 50-53 CPU-s: each shard's start-up costs more than a second core wins.
-CORES_PER_SHARD: Final = 2
 # pytest's order of outcomes in its totals line, singular as it counts them.
 OUTCOMES: Final = ("failed", "passed", "skipped", "deselected", "xfailed", "xpassed", "warning")
 OUTCOMES_WITH_ERRORS: Final = (*OUTCOMES, "error")
@@ -80,8 +76,9 @@ def parse_durations(text: str) -> dict[str, float]:
 
 
 def default_shards(engine_cores: int) -> int:
-    """What `--shards 0` means: one shard per two of the engine's cores, at least one."""
-    return max(1, engine_cores // CORES_PER_SHARD)
+    """What `--shards 0` means: one shard per core of the engine. On a 2-core engine
+    (bench/test_shards.py) two shards took 28.4-29.3 s against one shard's 45.3-45.7 s."""
+    return max(1, engine_cores)
 
 
 def plan_shards(

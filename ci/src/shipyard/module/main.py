@@ -128,8 +128,8 @@ CiSource = Annotated[
 Shards = Annotated[
     int,
     Doc(
-        "How many containers the test suite is split across, side by side; 0: one per two CPU "
-        "cores of the engine"
+        "How many containers the test suite is split across, side by side; 0: one per CPU core "
+        "of the engine"
     ),
 ]
 ToolLocks = Annotated[

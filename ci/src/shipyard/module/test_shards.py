@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+import anyio
 import dagger
 from dagger import dag
 
@@ -47,9 +48,16 @@ class ShardedRun:
     shards: tuple[tuple[plans.Shard, dagger.Container], ...]
     combined: dagger.Container
 
+    async def run_side_by_side(self) -> None:
+        """Start every shard at once and wait for all of them. Left to the combined step, the
+        engine resolves its inputs one after another, so the shards would run in turn."""
+        async with anyio.create_task_group() as group:
+            for _, container in self.shards:
+                group.start_soon(container.sync)
+
     async def verdicts(self) -> plans.MergedRun:
-        """Wait for every shard (they run side by side: the combined step needs them all), then
-        read each one's verdict; a failed test comes back named with its shard."""
+        """Each shard's verdict, after the combined step; a failed test comes back named with
+        its shard."""
         await self.combined.exit_code()
         runs = [
             plans.ShardRun(shard, await container.exit_code(), await container.stdout())
@@ -112,8 +120,11 @@ def sharded_run(environment: dagger.Container, shards: Sequence[plans.Shard]) ->
 
 
 async def tested(images: ImageCatalog, source: dagger.Directory, shards: int) -> ShardedRun:
+    """The shards run, side by side; their combined step is left for the caller to evaluate."""
     environment = toolchains.testing_environment(images, source)
-    return sharded_run(environment, await plan(images, source, shards))
+    run = sharded_run(environment, await plan(images, source, shards))
+    await run.run_side_by_side()
+    return run
 
 
 async def summary(images: ImageCatalog, source: dagger.Directory, shards: int) -> str:
