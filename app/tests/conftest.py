@@ -24,10 +24,19 @@ REGIONAL_ID = "regional"
 BROKEN_ID = "broken"
 
 
+# A dataset generated before the run, for runs that share one (the pipeline's test shards).
+PREGENERATED_DATASET = "GRIDSERVE_TEST_DATASET"
+
+
 @pytest.fixture(scope="session")
 def dataset_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     """Generated once per run: pytest-xdist's workers share one copy in the run's temporary
-    root, the first to arrive writing it while the others wait (its users only read)."""
+    root, the first to arrive writing it while the others wait (its users only read). Or the
+    one PREGENERATED_DATASET names."""
+    if given := os.environ.get(PREGENERATED_DATASET):
+        if not data.is_generated(Path(given)):
+            pytest.fail(f"{PREGENERATED_DATASET}={given} holds no generated dataset")
+        return Path(given)
     root = tmp_path_factory.getbasetemp()
     if worker_id != "master":
         root = root.parent

@@ -138,6 +138,19 @@ async def test_a_failed_test_is_named_with_its_shard(dagger_client: dagger.Clien
     assert lines[-1].startswith("1 failed, 21 passed in ")
 
 
+async def test_a_dataset_that_cannot_be_generated_stops_the_stage_before_the_shards(
+    dagger_client: dagger.Client,
+) -> None:
+    source = app_tests_subset(sources("test")["source"], {}).with_new_file(
+        "app/src/gridserve/data.py", "raise SystemExit('no disk for the dataset')\n"
+    )
+    with pytest.raises(StageFailed) as raised:
+        await Shipyard().test(source, shards=2)
+    message = str(raised.value)
+    assert message.startswith("test: the dataset could not be generated (exit 1): ")
+    assert "no disk for the dataset" in message
+
+
 async def test_shards_combine_into_the_coverage_of_one_run(dagger_client: dagger.Client) -> None:
     shipyard = Shipyard()
     source = app_tests_subset(sources("test")["source"], {})
