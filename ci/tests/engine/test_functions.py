@@ -27,6 +27,7 @@ pytestmark = [pytest.mark.engine, pytest.mark.anyio]
 REPO = Path(__file__).resolve().parents[3]
 SCAN_FIXTURE = REPO / "ci" / "tests" / "gates" / "fixtures" / "scan"
 REGISTRY = "localhost:5000"
+DATA_PY = (REPO / "app" / "src" / "gridserve" / "data.py").read_text()
 
 
 def sources(function: str) -> dict[str, Any]:
@@ -149,6 +150,22 @@ async def test_a_dataset_that_cannot_be_generated_stops_the_stage_before_the_sha
     message = str(raised.value)
     assert message.startswith("test: the dataset could not be generated (exit 1): ")
     assert "no disk for the dataset" in message
+
+
+async def test_a_change_outside_the_generator_reuses_the_generated_dataset(
+    dagger_client: dagger.Client, images: ImageCatalog
+) -> None:
+    # coverage names its data file with a random suffix: the same name is the same step's result.
+    source = sources("test")["source"].with_new_file("app/marker.txt", uuid.uuid4().hex)
+    generated = []
+    for changed in (source, source.with_new_file("app/src/gridserve/render.py", "# changed\n")):
+        environment = await test_shards.environment_with_dataset(images, changed)
+        generated.append(await environment.directory(test_shards.DATASET_COVERAGE).entries())
+    regenerated = await test_shards.environment_with_dataset(
+        images, source.with_new_file("app/src/gridserve/data.py", "# changed\n" + DATA_PY)
+    )
+    assert generated[0] == generated[1]
+    assert await regenerated.directory(test_shards.DATASET_COVERAGE).entries() != generated[0]
 
 
 async def test_shards_combine_into_the_coverage_of_one_run(dagger_client: dagger.Client) -> None:
