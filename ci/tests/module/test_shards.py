@@ -1,6 +1,9 @@
 import json
 from pathlib import Path
+from typing import cast
 
+import anyio
+import dagger
 import pytest
 from shipyard.decide.pipeline_flow import summarize_test_run
 from shipyard.decide.shards import (
@@ -15,6 +18,7 @@ from shipyard.decide.shards import (
     plan_shards,
     render_durations,
 )
+from shipyard.module.test_shards import ShardedRun
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -161,3 +165,28 @@ def test_durations_add_up_every_phase_per_file_across_shards() -> None:
     }
     assert parse_durations(render_durations(durations)) == durations
     assert list(json.loads(render_durations(durations))) == sorted(durations)
+
+
+class _FinishedShard:
+    async def sync(self) -> "_FinishedShard":
+        return self
+
+
+class _LostShard:
+    """A shard the engine could not run to its end (its connection lost, say)."""
+
+    async def sync(self) -> "_LostShard":
+        raise dagger.DaggerError("engine connection lost")
+
+
+def test_a_shard_the_engine_could_not_run_raises_its_own_error_not_a_group() -> None:
+    first, second = plan_shards(["a.py", "b.py"], {}, 2)
+    run = ShardedRun(
+        (
+            (first, cast(dagger.Container, _FinishedShard())),
+            (second, cast(dagger.Container, _LostShard())),
+        ),
+        combined=cast(dagger.Container, None),
+    )
+    with pytest.raises(dagger.DaggerError, match=r"^engine connection lost$"):
+        anyio.run(run.run_side_by_side)

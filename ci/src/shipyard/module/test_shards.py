@@ -61,10 +61,15 @@ class ShardedRun:
 
     async def run_side_by_side(self) -> None:
         """Start every shard at once and wait for all of them. Left to the combined step, the
-        engine resolves its inputs one after another, so the shards would run in turn."""
-        async with anyio.create_task_group() as group:
-            for _, container in self.shards:
-                group.start_soon(container.sync)
+        engine resolves its inputs one after another, so the shards would run in turn. A shard
+        the engine could not run raises its own error, as it did from the combined step, not
+        the task group's wrapper (the stages report a dagger error in its own words)."""
+        try:
+            async with anyio.create_task_group() as group:
+                for _, container in self.shards:
+                    group.start_soon(container.sync)
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from failed
 
     async def verdicts(self) -> plans.MergedRun:
         """Each shard's verdict, after the combined step; a failed test comes back named with
