@@ -215,7 +215,7 @@ async def test_the_shards_run_side_by_side(
     ]
     spans = []
     for shard, container in run.shards:
-        noted = container.file(f"{test_shards.COVERAGE_DIR}/shard-{shard.number}/ran")
+        noted = container.file(f"{test_shards.coverage_folder(shard)}/ran")
         started, ended = map(float, (await noted.contents()).split())
         spans.append((started, ended))
     (first_start, first_end), (second_start, second_end) = spans

@@ -83,16 +83,25 @@ class ShardedRun:
 
     async def coverage_report(self) -> str:
         """coverage's report over all shards; its TOTAL line is the run's coverage."""
-        exit_code = await self.combined.exit_code()
-        if exit_code != steps.PASSED:
-            output = await self.combined.stderr() or await self.combined.stdout()
-            raise steps.StageFailed(
-                f"coverage combine could not run (exit {exit_code}): {steps.tail(output, 5)}"
-            )
+        await stop_unless_passed(self.combined, "coverage combine could not run")
         return await self.combined.stdout()
 
     async def outputs(self) -> list[str]:
         return [await container.stdout() for _, container in self.shards]
+
+
+async def stop_unless_passed(step: dagger.Container, what: str) -> None:
+    """Stop the stage, saying `what` with the exit code and the last of the output, when the
+    step's command did not pass."""
+    exit_code = await step.exit_code()
+    if exit_code != steps.PASSED:
+        output = await step.stderr() or await step.stdout()
+        raise steps.StageFailed(f"{what} (exit {exit_code}): {steps.tail(output, 5)}")
+
+
+def coverage_folder(shard: plans.Shard) -> str:
+    """Where a shard's pytest-cov leaves its coverage data."""
+    return f"{COVERAGE_DIR}/shard-{shard.number}"
 
 
 async def engine_cores(images: ImageCatalog) -> int:
@@ -130,12 +139,7 @@ async def environment_with_dataset(
         .with_env_variable("COVERAGE_FILE", f"{DATASET_COVERAGE}/.coverage")
         .with_exec([*GENERATE_DATASET, DATASET_DIR], expect=dagger.ReturnType.ANY)
     )
-    exit_code = await generator.exit_code()
-    if exit_code != steps.PASSED:
-        output = await generator.stderr() or await generator.stdout()
-        raise steps.StageFailed(
-            f"test: the dataset could not be generated (exit {exit_code}): {steps.tail(output, 5)}"
-        )
+    await stop_unless_passed(generator, "test: the dataset could not be generated")
     return (
         toolchains.testing_environment(images, source)
         .with_mounted_directory(DATASET_DIR, generator.directory(DATASET_DIR))
@@ -150,7 +154,7 @@ def sharded_run(environment: dagger.Container, shards: Sequence[plans.Shard]) ->
     started = []
     combining = environment
     for shard in shards:
-        data = f"{COVERAGE_DIR}/shard-{shard.number}"
+        data = coverage_folder(shard)
         container = (
             environment.with_directory(data, dag.directory())
             .with_env_variable("COVERAGE_FILE", f"{data}/.coverage")
@@ -159,7 +163,7 @@ def sharded_run(environment: dagger.Container, shards: Sequence[plans.Shard]) ->
         started.append((shard, container))
         combining = combining.with_directory(data, container.directory(data))
     # pytest-cov leaves one combined data file per shard, named as COVERAGE_FILE says.
-    shard_files = [f"{COVERAGE_DIR}/shard-{shard.number}/.coverage" for shard in shards]
+    shard_files = [f"{coverage_folder(shard)}/.coverage" for shard in shards]
     files = " ".join([DATASET_COVERAGE, *shard_files])
     combined = combining.with_exec(
         ["sh", "-c", COMBINE.format(files=files, xml=COVERAGE_XML)], expect=dagger.ReturnType.ANY
