@@ -3,6 +3,7 @@ child process costs."""
 
 from __future__ import annotations
 
+import math
 import os
 import resource
 import subprocess
@@ -22,6 +23,12 @@ def busy_cpu_seconds(stat: str | None = None) -> float:
 
 def cores() -> int:
     return len(os.sched_getaffinity(0))
+
+
+def cores_for_ratio(busy: float, seconds: float, ratio: float) -> int:
+    """The fewest cores on which `busy` CPU seconds of work could fit in `ratio` of `seconds`:
+    what a target ratio against a run of `seconds` asks of the machine, for the same work."""
+    return max(1, math.ceil(busy / (ratio * seconds) - 1e-9))
 
 
 def python_byte_code(environ: dict[str, str], cache: Path | None) -> dict[str, str]:

@@ -28,3 +28,11 @@ def test_the_machines_busy_time_grows_with_work() -> None:
         pass
     assert machine.busy_cpu_seconds() > before
     assert machine.cores() >= 1
+
+
+def test_a_ratio_below_the_cpu_floor_asks_for_more_cores() -> None:
+    # 51 CPU-s in 45 s one after another: half of 45 s holds 45 CPU-s on 2 cores, not 51.
+    assert machine.cores_for_ratio(51.0, 45.0, 0.5) == 3
+    assert machine.cores_for_ratio(44.0, 45.0, 0.5) == 2
+    assert machine.cores_for_ratio(45.0, 45.0, 0.5) == 2
+    assert machine.cores_for_ratio(0.0, 45.0, 0.5) == 1
