@@ -182,7 +182,7 @@ async def main() -> None:
     print(f"longest stage / sequential (the floor of the whole layout's ratio): {floor:.2f}x")
     _print_cpu_floor(seq)
     for label, runs in (("whole", whole), ("sharded", sharded)):
-        print(f"machine busy in parallel, {label}: {_busy(runs)} CPU-s, {_occupancy(runs)}")
+        _print_parallel_busy(label, runs)
     reached = ", ".join(sorted(app.reaches))
     print(f"\nafter a one-line change to app/ (reaching {reached}; the rest are cache hits):")
     print(f"one after another: {_runs(app_seq)}; in parallel, sharded: {_runs(app_sharded)}")
@@ -190,9 +190,7 @@ async def main() -> None:
         print(f"  each stage: {_stages(run)}")
     print(f"parallel (sharded) / sequential: {_ratio(app_sharded, app_seq)}")
     _print_cpu_floor(app_seq)
-    print(
-        f"machine busy in parallel, sharded: {_busy(app_sharded)} CPU-s, {_occupancy(app_sharded)}"
-    )
+    _print_parallel_busy("sharded", app_sharded)
 
 
 def _total(runs: list[Run]) -> float:
@@ -212,6 +210,10 @@ def _print_cpu_floor(seq: list[Run]) -> None:
         f" spread over them: {cpu_floor:.2f}x of sequential (the floor of any layout);"
         f" {TARGET:.2f}x needs {cores_for_ratio(busy, _total(seq), TARGET)} cores for this work"
     )
+
+
+def _print_parallel_busy(label: str, runs: list[Run]) -> None:
+    print(f"machine busy in parallel, {label}: {_busy(runs)} CPU-s, {_occupancy(runs)}")
 
 
 def _runs(runs: list[Run]) -> str:
